@@ -1,0 +1,171 @@
+"""The ``ecgtut`` command: ``download``, ``verify``, ``prepare`` and ``reproduce``.
+
+Run ``ecgtut --help`` (or ``python -m ecgtut --help``) for the list, and
+``ecgtut COMMAND --help`` for each command. Problems with the data are reported
+as one line on stderr with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from ecgtut.data import AAMI_NAMES, RECORDS, DataError
+
+EXIT_DATA_ERROR = 2
+EXIT_VERIFY_FAILED = 1
+
+
+def _add_data_option(parser):
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="database folder (default: $ECGTUT_DATA, else the download folder)",
+    )
+
+
+def _write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+
+
+# ----------------------------------------------------------------------------- download
+
+
+def _cmd_download(args):
+    from ecgtut.data import download_mitdb
+
+    folder = download_mitdb(args.dest, progress=not args.quiet)
+    print(f"MIT-BIH downloaded and verified in {folder}")
+    print(f"use it with: export ECGTUT_DATA={folder}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def _cmd_verify(args):
+    from ecgtut.data import find_data_dir, verify_mitdb
+
+    folder = find_data_dir(args.data)
+    problems = verify_mitdb(folder)
+    for name, why in problems.items():
+        print(f"{why}: {folder / name}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} file(s) do not match PhysioNet's checksums", file=sys.stderr)
+        return EXIT_VERIFY_FAILED
+    print(f"all 144 files of the 48 records match PhysioNet's checksums ({folder})")
+    return 0
+
+
+# ----------------------------------------------------------------------------- prepare
+
+
+def _counts_table(counts):
+    total = sum(counts.values())
+    lines = [f"{'class':<6}{'beats':>8}{'share':>9}  meaning"]
+    for c, n in counts.items():
+        lines.append(f"{c:<6}{n:>8}{100 * n / total:>8.2f}%  {AAMI_NAMES[c]}")
+    lines.append(f"{'total':<6}{total:>8}")
+    return "\n".join(lines)
+
+
+def _cmd_prepare(args):
+    from ecgtut.beats import load_beats
+
+    start = time.perf_counter()
+    records = args.records.replace(",", " ").split() if args.records else RECORDS
+    beats = load_beats(args.data, records=records, cache=not args.no_cache, progress=not args.quiet)
+    seconds = time.perf_counter() - start
+    counts = beats.counts()
+    dropped, skipped = sum(beats.dropped.values()), sum(beats.skipped.values())
+    source = "cache" if beats.params.get("cached") else "records"
+    print(f"{len(beats)} beats from {len(beats.dropped)} records ({source}, {seconds:.2f} s)")
+    print(f"dropped at record ends: {dropped}; non-beat annotations skipped: {skipped}")
+    print(_counts_table(counts))
+    if args.json:
+        _write_json(args.json, {
+            "counts": counts, "records": len(beats.dropped), "beats": len(beats),
+            "dropped": dropped, "skipped": skipped, "seconds": round(seconds, 3),
+        })
+    return 0
+
+
+# ----------------------------------------------------------------------------- reproduce
+
+
+def _cmd_reproduce(args):
+    from ecgtut.evaluate import format_reproduce_report, reproduce
+
+    result = reproduce(
+        args.data, classes=args.classes, folds=args.folds, epochs=args.epochs,
+        seed=args.seed, fast=args.fast, progress=not args.quiet,
+    )
+    print(format_reproduce_report(result))
+    if args.json:
+        _write_json(args.json, result)
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser():
+    """The argument parser of the ``ecgtut`` command."""
+    parser = argparse.ArgumentParser(
+        prog="ecgtut",
+        description="Heartbeat classification from ECG (MIT-BIH): data and experiments "
+        "of the ecgtut course.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("download", help="download MIT-BIH from PhysioNet and verify it")
+    p.add_argument("--dest", metavar="DIR", help="target folder (default: the user data folder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_download)
+
+    p = sub.add_parser("verify", help="check every file against PhysioNet's SHA-256 checksums")
+    _add_data_option(p)
+    p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("prepare", help="build (or load) the beat set and count beats per class")
+    _add_data_option(p)
+    p.add_argument("--records", metavar="LIST", help="records to use, e.g. '100,101' "
+                   "(default: the 44 non-paced records)")
+    p.add_argument("--no-cache", action="store_true", help="rebuild, ignoring the cache")
+    p.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_prepare)
+
+    p = sub.add_parser("reproduce", help="cross-validate the multi-scale CNN (paper's Exp. 3)")
+    _add_data_option(p)
+    p.add_argument("--classes", type=int, choices=(4, 5), default=4,
+                   help="4 (N, S, V, F) or 5 (with Q) classes (default 4)")
+    p.add_argument("--folds", type=int, default=5, help="number of folds (default 5)")
+    p.add_argument("--epochs", type=int, help="maximum epochs per fold (default: the recipe's)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--fast", action="store_true",
+                   help="smoke run: a few thousand beats, 2 folds, 1-2 epochs")
+    p.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_reproduce)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``ecgtut`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DataError as exc:
+        print(f"ecgtut {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_DATA_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = ["build_parser", "main"]
