@@ -27,29 +27,23 @@ from ecgtut.denoise import __all__ as _denoise_all
 
 __version__ = "0.1.0"
 
-# Modules that import torch (or are only needed for figures) load on first use.
-_LAZY_MODULES = ("model", "train", "evaluate", "plots")
-
-
-def _lazy_names():
-    names = {}
-    for mod in _LAZY_MODULES:
-        for name in import_module(f"ecgtut.{mod}").__all__:
-            names[name] = mod
-    return names
+# Modules that import torch (or matplotlib) load on first use, searched in this order.
+_LAZY_MODULES = ("plots", "model", "train", "evaluate")
 
 
 def __getattr__(name):
     if name in _LAZY_MODULES:
         return import_module(f"ecgtut.{name}")
-    mod = _lazy_names().get(name)
-    if mod is None:
-        raise AttributeError(f"module 'ecgtut' has no attribute {name!r}")
-    return getattr(import_module(f"ecgtut.{mod}"), name)
+    for mod in _LAZY_MODULES:
+        module = import_module(f"ecgtut.{mod}")
+        if name in module.__all__:
+            return getattr(module, name)
+    raise AttributeError(f"module 'ecgtut' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_lazy_names()))
+    lazy = [n for m in _LAZY_MODULES for n in import_module(f"ecgtut.{m}").__all__]
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(lazy))
 
 
 __all__ = [*_data_all, *_denoise_all, *_beats_all]

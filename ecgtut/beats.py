@@ -34,7 +34,7 @@ from ecgtut.data import (
 )
 from ecgtut.denoise import denoise_signal
 
-__all__ = ["BeatSet", "beats_from_record", "load_beats", "segment_beats"]
+__all__ = ["BeatSet", "beats_from_record", "delineate_beat", "load_beats", "segment_beats"]
 
 _CACHE_FORMAT = 1  # bump when the arrays or their meaning change
 
@@ -342,3 +342,49 @@ def load_beats(
         _save_atomic(path, beatset)
     beatset.params["cached"] = False
     return beatset
+
+
+def delineate_beat(signal, r_peak, fs, r_next=None):
+    """Rough P, Q, R, S, T points of one clean normal beat, for teaching figures.
+
+    Peaks are searched in fixed windows around the R peak (Q and S: the lowest
+    point 60 ms before/after R; P: the highest 120-300 ms before R; T: the
+    highest 150-450 ms after R); onsets and ends are placed 40 ms before P and
+    100 ms after T. Good enough to *draw* the intervals on a normal beat;
+    not a clinical delineator.
+
+    Parameters
+    ----------
+    signal : np.ndarray, shape (n_samples,)
+        A denoised lead.
+    r_peak : int
+        Sample index of the beat's R peak.
+    fs : float
+        Sampling frequency in Hz.
+    r_next : int, optional
+        Next R peak (for the RR interval); default ``r_peak + 0.8 s``.
+
+    Returns
+    -------
+    dict
+        Sample indices ``{"P_on", "P", "Q", "R", "S", "T", "T_off", "R_next"}``.
+
+    Examples
+    --------
+    >>> x = np.zeros(1000); x[400] = 1.0
+    >>> delineate_beat(x, 400, fs=360)["R"]
+    400
+    """
+    def ms(v):
+        return int(round(v * fs / 1000))
+
+    def arg(fn, lo, hi):
+        return lo + int(fn(signal[lo:hi]))
+
+    p = arg(np.argmax, r_peak - ms(300), r_peak - ms(120))
+    t = arg(np.argmax, r_peak + ms(150), r_peak + ms(450))
+    return {
+        "P_on": p - ms(40), "P": p, "Q": arg(np.argmin, r_peak - ms(60), r_peak), "R": int(r_peak),
+        "S": arg(np.argmin, r_peak + 1, r_peak + ms(60)), "T": t, "T_off": t + ms(100),
+        "R_next": int(r_next if r_next is not None else r_peak + ms(800)),
+    }
