@@ -68,7 +68,8 @@ def _counts_table(counts):
     total = sum(counts.values())
     lines = [f"{'class':<6}{'beats':>8}{'share':>9}  meaning"]
     for c, n in counts.items():
-        lines.append(f"{c:<6}{n:>8}{100 * n / total:>8.2f}%  {AAMI_NAMES[c]}")
+        share = 100 * n / total if total else 0.0  # a record may hold no beats at all
+        lines.append(f"{c:<6}{n:>8}{share:>8.2f}%  {AAMI_NAMES[c]}")
     lines.append(f"{'total':<6}{total:>8}")
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = [
     "Record",
     "aami_class",
     "cache_dir",
+    "count_symbols",
     "default_data_dir",
     "download_mitdb",
     "find_data_dir",
@@ -252,14 +254,16 @@ def download_mitdb(dest=None, records=None, progress=True):
     DataError
         If the download fails or a file does not match PhysioNet's checksum.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     dest = Path(dest) if dest is not None else default_data_dir()
     dest.mkdir(parents=True, exist_ok=True)
     records = list(records or RECORDS_ALL)
+    bar = tqdm(records, desc="downloading mitdb", unit="record", disable=not progress)
     try:
-        for record in tqdm(records, desc="downloading mitdb", unit="record", disable=not progress):
-            wfdb.dl_database("mitdb", str(dest), records=[record], annotators=["atr"])
+        with bar:  # closed before an error is reported, so the message gets its own line
+            for record in bar:
+                wfdb.dl_database("mitdb", str(dest), records=[record], annotators=["atr"])
         wfdb.dl_files("mitdb", str(dest), ["RECORDS", "ANNOTATORS", "SHA256SUMS.txt"])
     except Exception as exc:  # network errors come in many types
         raise DataError(f"download from PhysioNet failed: {exc}") from exc
@@ -370,6 +374,20 @@ def _check_signal_file(stem, header):
         )
 
 
+def _diagnose(stem, lead):
+    """Find out why a record could not be read, and raise a DataError that says so."""
+    try:
+        header = wfdb.rdheader(str(stem))
+    except Exception as exc:  # wfdb raises several types for a damaged header
+        raise DataError(f"record {stem.name}: header cannot be read ({exc})") from exc
+    if isinstance(lead, str) and lead not in header.sig_name:
+        leads = ", ".join(header.sig_name)
+        raise DataError(f"record {stem.name}: no lead {lead!r} (has {leads})")
+    if not isinstance(lead, str) and not 0 <= lead < header.n_sig:
+        raise DataError(f"record {stem.name}: lead {lead} out of range (has {header.n_sig})")
+    _check_signal_file(stem, header)
+
+
 def read_record(record, data_dir=None, lead=0, fs=None):
     """Read one lead of a WFDB record in physical units.
 
@@ -382,7 +400,7 @@ def read_record(record, data_dir=None, lead=0, fs=None):
         Database folder (see :func:`find_data_dir`).
     lead : int or str
         Channel index or lead name (``"MLII"``). Lead 0 is MLII in all MIT-BIH
-        records but 102 and 104 (V5).
+        records but 102, 104 (V5; paced, excluded) and 114 (V5, its MLII is lead 1).
     fs : float, optional
         Resample to this frequency (Hz) if the file's differs; None keeps it.
         The course's method assumes 360 Hz (``FS_MITDB``); records at another
@@ -404,19 +422,14 @@ def read_record(record, data_dir=None, lead=0, fs=None):
     ((650000,), 360, 'MLII')
     """
     stem = _record_path(record, data_dir)
-    header = wfdb.rdheader(str(stem))
-    if isinstance(lead, str):
-        if lead not in header.sig_name:
-            leads = ", ".join(header.sig_name)
-            raise DataError(f"record {stem.name}: no lead {lead!r} (has {leads})")
-        lead = header.sig_name.index(lead)
-    if not 0 <= lead < header.n_sig:
-        raise DataError(f"record {stem.name}: lead {lead} out of range (has {header.n_sig})")
-    _check_signal_file(stem, header)
+    pick = {"channel_names": [lead]} if isinstance(lead, str) else {"channels": [lead]}
     try:
-        rec = wfdb.rdrecord(str(stem), channels=[lead])
+        rec = wfdb.rdrecord(str(stem), **pick)
     except Exception as exc:
+        _diagnose(stem, lead)  # raises a precise DataError when it can tell what is wrong
         raise DataError(f"record {stem.name}: cannot be read ({exc})") from exc
+    if rec.p_signal is None or (rec.sig_len and len(rec.p_signal) < rec.sig_len):
+        _diagnose(stem, lead)
     signal = rec.p_signal[:, 0]
     if fs is not None and fs != rec.fs:
         from wfdb.processing import resample_sig
@@ -470,3 +483,30 @@ def read_annotations(record, data_dir=None, extension="atr", fs=None):
     if fs is not None and fs != file_fs:
         sample = np.round(sample * (fs / file_fs)).astype(np.int64)
     return Annotations(sample, np.asarray(ann.symbol, dtype="<U2"), fs or file_fs)
+
+
+def count_symbols(records=None, data_dir=None):
+    """Count every annotation symbol (beats and non-beats) over a set of records.
+
+    Parameters
+    ----------
+    records : list of str, optional
+        Record names; default the 44 non-paced records (``RECORDS``).
+    data_dir : str or path-like, optional
+        Database folder (see :func:`find_data_dir`).
+
+    Returns
+    -------
+    dict
+        ``{symbol: count}``, most frequent first. Map a symbol to its class
+        with :func:`aami_class` (None for non-beat annotations).
+
+    Examples
+    --------
+    >>> count_symbols(["100"], "../shared/mitdb")   # doctest: +SKIP
+    {'N': 2239, 'A': 33, 'V': 1, '+': 1}
+    """
+    counts = Counter()
+    for record in records or RECORDS:
+        counts.update(read_annotations(record, data_dir).symbol.tolist())
+    return dict(counts.most_common())

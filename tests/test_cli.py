@@ -1,0 +1,294 @@
+"""The ``ecgtut`` command: verify, download (wfdb faked), prepare, error reporting,
+both entry points, and that the data commands never import torch.
+
+Most tests call :func:`ecgtut.cli.main` in-process (fast, output via capsys); a
+few run real processes to prove the entry points and the lazy imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import ecgtut
+from ecgtut.cli import main
+
+COUNTS_44 = {"N": 90081, "S": 2781, "V": 7008, "F": 802, "Q": 15}
+
+
+def run_cli(capsys, *argv):
+    """Run ``ecgtut ARGV...`` in-process; return (exit status, stdout, stderr)."""
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_line_error(status, err, command, *fragments):
+    """Exit status 2 and exactly one line on stderr, naming ``fragments``, no traceback."""
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"ecgtut {command}: error: "), lines[0]
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def test_verify_intact(capsys, mitdb_links):
+    status, out, err = run_cli(capsys, "verify", "--data", mitdb_links)
+    assert status == 0, err
+    assert "all 144 files" in out and str(mitdb_links) in out
+    assert err == ""
+
+
+def test_verify_names_the_damaged_and_the_missing_file(capsys, mitdb_links, replace_file):
+    dat = mitdb_links / "203.dat"
+    data = bytearray(dat.read_bytes())
+    data[123456] ^= 0x40  # one bit of one sample
+    replace_file(dat, bytes(data))
+    (mitdb_links / "117.hea").unlink()
+    status, out, err = run_cli(capsys, "verify", "--data", mitdb_links)
+    assert status == 1
+    lines = err.strip().splitlines()
+    assert f"mismatch: {mitdb_links / '203.dat'}" in lines
+    assert f"missing: {mitdb_links / '117.hea'}" in lines
+    assert "2 file(s) do not match" in lines[-1]
+    assert len(lines) == 3 and out == ""
+
+
+def test_verify_one_truncated_file(capsys, mitdb_links, replace_file):
+    atr = mitdb_links / "100.atr"
+    replace_file(atr, atr.read_bytes()[:-2])
+    status, _, err = run_cli(capsys, "verify", "--data", mitdb_links)
+    assert status == 1 and f"mismatch: {atr}" in err
+
+
+# ----------------------------------------------------------------------------- download
+
+
+def test_download_then_verify(capsys, fake_physionet, tmp_path):
+    dest = tmp_path / "downloaded"
+    status, out, err = run_cli(capsys, "download", "--dest", dest, "--quiet")
+    assert status == 0, err
+    assert f"export ECGTUT_DATA={dest}" in out
+    assert len(list(dest.glob("*.dat"))) == 48 and (dest / "SHA256SUMS.txt").is_file()
+    status, out, _ = run_cli(capsys, "verify", "--data", dest)
+    assert status == 0 and "all 144 files" in out
+
+
+def test_download_corrupted_file(capsys, fake_physionet, tmp_path):
+    fake_physionet["corrupt"] = "228.atr"
+    status, _, err = run_cli(capsys, "download", "--dest", tmp_path, "--quiet")
+    assert_one_line_error(status, err, "download", "228.atr (mismatch)", "checksums")
+
+
+def test_download_network_error(capsys, fake_physionet, tmp_path):
+    fake_physionet["error"] = ConnectionError("Failed to resolve 'physionet.org'")
+    status, out, err = run_cli(capsys, "download", "--dest", tmp_path, "--quiet")
+    assert_one_line_error(status, err, "download", "download from PhysioNet failed",
+                          "physionet.org")
+    assert out == ""
+
+
+def test_download_error_with_progress_bar_ends_on_its_own_line(capsys, fake_physionet, tmp_path):
+    fake_physionet["error"] = ConnectionError("Failed to resolve 'physionet.org'")
+    status, _, err = run_cli(capsys, "download", "--dest", tmp_path)
+    assert status == 2 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("ecgtut download: error: download from PhysioNet")
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("command", ["verify", "prepare"])
+def test_database_folder_missing(capsys, tmp_path, command):
+    status, _, err = run_cli(capsys, command, "--data", tmp_path / "no-such-folder")
+    assert_one_line_error(status, err, command, "no-such-folder", "ecgtut download", "ECGTUT_DATA")
+
+
+def test_database_folder_missing_from_the_environment(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECGTUT_DATA", str(tmp_path / "gone"))
+    status, _, err = run_cli(capsys, "prepare", "--quiet")
+    assert_one_line_error(status, err, "prepare", "gone (ECGTUT_DATA)", "ecgtut download")
+
+
+def test_no_database_anywhere(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("ECGTUT_DATA", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # not the user's own download
+    status, _, err = run_cli(capsys, "verify")
+    assert_one_line_error(status, err, "verify", "ecgtut download", "ECGTUT_DATA")
+
+
+def test_signal_file_missing(capsys, mitdb_links):
+    (mitdb_links / "101.dat").unlink()
+    status, _, err = run_cli(capsys, "prepare", "--data", mitdb_links, "--records", "100,101",
+                             "--quiet")
+    assert_one_line_error(status, err, "prepare", "record 101", "101.dat is missing")
+
+
+def test_signal_file_truncated(capsys, mitdb_links, replace_file):
+    dat = mitdb_links / "100.dat"
+    replace_file(dat, dat.read_bytes()[:1_000_000])
+    status, _, err = run_cli(capsys, "prepare", "--data", mitdb_links, "--records", "100",
+                             "--quiet")
+    assert_one_line_error(status, err, "prepare", "record 100", "truncated",
+                          "1000000 bytes, header needs 1950000")
+
+
+@pytest.mark.parametrize("header", [b"", b"garbage\r\n"])
+def test_header_unreadable(capsys, mitdb_links, replace_file, header):
+    replace_file(mitdb_links / "100.hea", header)
+    status, _, err = run_cli(capsys, "prepare", "--data", mitdb_links, "--records", "100",
+                             "--quiet")
+    assert_one_line_error(status, err, "prepare", "record 100: header cannot be read")
+
+
+def test_annotations_missing(capsys, mitdb_links):
+    (mitdb_links / "100.atr").unlink()
+    status, _, err = run_cli(capsys, "prepare", "--data", mitdb_links, "--records", "100",
+                             "--quiet")
+    assert_one_line_error(status, err, "prepare", "100.atr is missing")
+
+
+def test_unknown_record(capsys, data_dir):
+    status, _, err = run_cli(capsys, "prepare", "--data", data_dir, "--records", "999", "--quiet")
+    assert_one_line_error(status, err, "prepare", "record 999", "100 to 234")
+
+
+def test_error_after_progress_bar_is_on_its_own_line(capsys, data_dir):
+    status, _, err = run_cli(capsys, "prepare", "--data", data_dir, "--records", "999")
+    assert status == 2 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("ecgtut prepare: error: record 999")
+
+
+def test_usage_errors_exit_2(capsys):
+    for argv in ([], ["frobnicate"], ["prepare", "--bogus"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        assert "usage: ecgtut" in capsys.readouterr().err
+
+
+def test_interrupt(capsys, monkeypatch, data_dir):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ecgtut.beats.load_beats", interrupted)
+    status, _, err = run_cli(capsys, "prepare", "--data", data_dir)
+    assert status == 130 and err.strip() == "interrupted"
+
+
+# ----------------------------------------------------------------------------- prepare
+
+
+def test_prepare_json(capsys, tmp_path, data_dir, beats):
+    # ``beats`` built the cache of these parameters, so this reloads it.
+    out_json = tmp_path / "counts.json"
+    status, out, err = run_cli(capsys, "prepare", "--data", data_dir, "--json", out_json,
+                               "--quiet")
+    assert status == 0, err
+    report = json.loads(out_json.read_text())
+    assert set(report) == {"counts", "records", "beats", "dropped", "skipped", "seconds"}
+    assert report["counts"] == COUNTS_44 and list(report["counts"]) == list("NSVFQ")
+    assert report["records"] == 44
+    assert report["beats"] == 100687
+    assert report["dropped"] == 46
+    assert report["skipped"] == 2991
+    assert isinstance(report["seconds"], float) and 0 <= report["seconds"] < 60
+    assert "100687 beats from 44 records (cache" in out
+    assert "dropped at record ends: 46; non-beat annotations skipped: 2991" in out
+    assert "N        90081" in out and "total   100687" in out
+
+
+def test_prepare_some_records_without_cache(capsys, tmp_path, data_dir):
+    out_json = tmp_path / "counts.json"
+    argv = ["prepare", "--data", data_dir, "--records", "100, 103", "--json", out_json, "--quiet"]
+    sources = []
+    for extra in ([], [], ["--no-cache"]):
+        status, out, _ = run_cli(capsys, *argv, *extra)
+        assert status == 0
+        sources.append(out.split("(")[1].split(",")[0])
+    assert sources == ["records", "cache", "records"]
+    report = json.loads(out_json.read_text())
+    assert report["records"] == 2 and report["dropped"] == 3
+    # annotated N beats: 2239 in 100 (both end beats dropped), 2082 in 103 (last one dropped)
+    assert report["counts"] == {"N": 2237 + 2081, "S": 33 + 2, "V": 1, "F": 0, "Q": 0}
+
+
+def test_prepare_record_without_beats(capsys, mitdb_links, replace_file):
+    replace_file(mitdb_links / "100.atr", b"\x00\x00")  # an annotation file with no annotation
+    status, out, err = run_cli(capsys, "prepare", "--data", mitdb_links, "--records", "100",
+                               "--quiet")
+    assert status == 0, err
+    assert "0 beats from 1 records" in out and "0.00%" in out
+
+
+def test_prepare_record_at_250_hz(capsys, mitdb_250hz, tmp_path):
+    """Our documented choice: a record at another frequency is resampled to 360 Hz."""
+    out_json = tmp_path / "counts.json"
+    status, out, err = run_cli(capsys, "prepare", "--data", mitdb_250hz, "--records", "100",
+                               "--json", out_json, "--quiet")
+    assert status == 0, err
+    report = json.loads(out_json.read_text())
+    assert report["beats"] == 2271 and report["dropped"] == 2
+    bs = ecgtut.load_beats(mitdb_250hz, records=["100"], progress=False)
+    assert bs.params["cached"] is True  # the very set ``prepare`` built
+    assert bs.fs == 360 and bs.X.shape == (2271, 251)
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def _env():
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def test_python_m_ecgtut_help():
+    proc = subprocess.run([sys.executable, "-m", "ecgtut", "--help"], capture_output=True,
+                          text=True, env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: ecgtut")
+    for command in ("download", "verify", "prepare", "reproduce"):
+        assert command in proc.stdout
+
+
+def test_console_script(tmp_path):
+    script = shutil.which("ecgtut", path=str(Path(sys.executable).parent))
+    assert script, "the ecgtut console script is not installed (pip install -e .)"
+    proc = subprocess.run([script, "verify", "--data", str(tmp_path / "absent")],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("ecgtut verify: error: database folder not found")
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_data_commands_do_not_import_torch(data_dir):
+    code = textwrap.dedent(f"""
+        import json, sys
+        import ecgtut
+        ecgtut.load_beats
+        after_import = "torch" in sys.modules
+        from ecgtut.cli import main
+        status = [main(["verify", "--data", {str(data_dir)!r}]),
+                  main(["prepare", "--data", {str(data_dir)!r}, "--records", "100", "--quiet"])]
+        print(json.dumps([after_import, status, "torch" in sys.modules]))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    after_import, status, after_commands = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert status == [0, 0]
+    assert after_import is False, "import ecgtut imported torch"
+    assert after_commands is False, "ecgtut verify/prepare imported torch"
