@@ -1,0 +1,573 @@
+"""Se, +P, F1, confusion matrices and cross-validation -- chapter 05.
+
+Built on scikit-learn. Per class, with TP, FN, FP counted one class against
+the rest (SPEC section 6):
+
+- sensitivity ``Se = TP / (TP + FN)``: of the true beats of the class, the
+  share found; undefined (``None``) when the class has no true beat;
+- positive predictivity ``+P = TP / (TP + FP)``: of the beats predicted as the
+  class, the share that are right; undefined (``None``) when the class is
+  never predicted -- reported as such, never as a crash or a silent 0.
+
+:func:`cross_validate` is the paper's Experiment 3 (intra-patient k-fold over
+beats, stratified), with the epoch of each fold chosen on a validation split
+carved out of the training folds. :func:`reproduce` runs it on MIT-BIH and
+returns plain JSON, set beside the write-up's numbers by
+:func:`format_reproduce_report`.
+
+Example
+-------
+>>> m = classification_metrics([0, 0, 1, 1], [0, 0, 0, 1], classes=("N", "S"))
+>>> m["accuracy"], m["per_class"]["S"]["se"], m["per_class"]["N"]["ppv"]
+(0.75, 0.5, 0.6666666666666666)
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, f1_score
+from sklearn.model_selection import StratifiedKFold
+
+__all__ = [
+    "REFERENCE", "classification_metrics", "format_metrics_table", "compare_with_reference",
+    "cross_validate", "epoch_selection_pitfall", "reproduce", "format_reproduce_report",
+]
+
+#: The write-up's intra-patient 5-fold results (SPEC section 7; the best fold the
+#: author showed). Fractions, not percent; ``None`` = not reported / undefined.
+REFERENCE = {
+    5: {"accuracy": 0.9907, "macro_f1": 0.77, "per_class": {
+        "N": {"se": 0.996, "ppv": 0.992}, "S": {"se": 0.815, "ppv": 0.980},
+        "V": {"se": 0.970, "ppv": 0.980}, "F": {"se": 1.0, "ppv": 0.979},
+        "Q": {"se": 0.0, "ppv": None}}},
+    4: {"accuracy": 0.990, "macro_f1": 0.95, "per_class": {
+        "N": {"se": 0.996, "ppv": 0.992}, "S": {"se": 0.803, "ppv": 0.886},
+        "V": {"se": 0.974, "ppv": 0.982}, "F": {"se": 1.0, "ppv": 0.993}}},
+}
+
+_CLASS_SETS = {4: ("N", "S", "V", "F"), 5: ("N", "S", "V", "F", "Q")}
+_DASH = "\u2014"  # shown for an undefined value
+
+
+def _ratio(num, den):
+    return float(num / den) if den else None
+
+
+def classification_metrics(y_true, y_pred, classes) -> dict:
+    """Accuracy, macro F1, per-class Se and +P, and the confusion matrix.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays of int, shape (n_beats,)
+        True and predicted class indices into ``classes``.
+    classes : sequence of str
+        Class names, e.g. ``("N", "S", "V", "F")``.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (0-1); ``macro_f1``: mean F1 over the classes that
+        occur (as truth or prediction), a class with true beats but no
+        prediction counting 0; ``per_class``: ``{name: {"se", "ppv", "f1",
+        "support", "predicted"}}`` with ``None`` for undefined values;
+        ``confusion``: counts, rows = true class, columns = predicted
+        (list of lists, shape (k, k)); ``confusion_normalized``: each row
+        divided by its total (NaN for a class without true beats).
+
+    Example
+    -------
+    >>> m = classification_metrics([0, 1, 2], [0, 0, 0], classes=("N", "S", "V"))
+    >>> m["per_class"]["S"]["ppv"] is None  # S is never predicted
+    True
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = np.arange(len(classes))
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    tp, support, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
+    present = labels[(support + predicted) > 0]
+    f1 = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    per_class = {
+        c: {"se": _ratio(tp[i], support[i]), "ppv": _ratio(tp[i], predicted[i]),
+            "f1": float(f1[i]) if i in present else None,
+            "support": int(support[i]), "predicted": int(predicted[i])}
+        for i, c in enumerate(classes)
+    }
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cm_norm = cm / support[:, None]
+    return {
+        "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else None,
+        "macro_f1": float(np.mean(f1[present])) if len(present) else None,
+        "per_class": per_class,
+        "confusion": cm.tolist(),
+        "confusion_normalized": cm_norm.tolist(),
+    }
+
+
+def _fmt(x, digits=3, percent=False):
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return _DASH
+    return f"{100 * x:.2f} %" if percent else f"{x:.{digits}f}"
+
+
+def format_metrics_table(metrics: dict) -> str:
+    """A text table of :func:`classification_metrics`: one row per class, then totals.
+
+    Undefined values are shown as an em dash.
+
+    Example
+    -------
+    >>> m = classification_metrics([0, 1, 2], [0, 0, 0], classes=("N", "S", "V"))
+    >>> print(format_metrics_table(m).splitlines()[2])
+    S             1      0.000          —      0.000
+    """
+    lines = [f"{'class':<6}{'support':>8}{'Se':>11}{'+P':>11}{'F1':>11}", "-" * 47]
+    for c, pc in metrics["per_class"].items():
+        lines.append(f"{c:<6}{pc.get('support', ''):>8}{_fmt(pc['se']):>11}"
+                     f"{_fmt(pc['ppv']):>11}{_fmt(pc.get('f1')):>11}")
+    lines += ["-" * 47, f"accuracy {_fmt(metrics['accuracy'], percent=True)}   "
+              f"macro F1 {_fmt(metrics['macro_f1'])}"]
+    return "\n".join(lines)
+
+
+def compare_with_reference(metrics: dict, n_classes: int | None = None) -> str:
+    """Our metrics beside the write-up's (:data:`REFERENCE`), as a text table.
+
+    Parameters
+    ----------
+    metrics : dict
+        From :func:`classification_metrics` or :func:`reproduce` (mean over folds).
+    n_classes : int, optional
+        4 or 5; default: the number of classes in ``metrics``.
+
+    Example
+    -------
+    >>> m = classification_metrics([0, 1, 2, 3], [0, 1, 2, 3], classes="NSVF")
+    >>> print(compare_with_reference(m, 4).splitlines()[2])
+    accuracy      100.00 %    99.00 %
+    """
+    n_classes = n_classes or len(metrics["per_class"])
+    if n_classes not in REFERENCE:
+        raise ValueError(f"the write-up reports 4 or 5 classes, not {n_classes}")
+    ref = REFERENCE[n_classes]
+    lines = [f"{'':<12}{'ours':>10}{'write-up':>11}", "-" * 33,
+             f"{'accuracy':<12}{_fmt(metrics['accuracy'], percent=True):>10}"
+             f"{_fmt(ref['accuracy'], percent=True):>11}",
+             f"{'macro F1':<12}{_fmt(metrics['macro_f1']):>10}{_fmt(ref['macro_f1']):>11}"]
+    for c, rc in ref["per_class"].items():
+        ours = metrics["per_class"].get(c, {})
+        for key, label in (("se", "Se"), ("ppv", "+P")):
+            lines.append(f"{c + ' ' + label:<12}{_fmt(ours.get(key)):>10}{_fmt(rc[key]):>11}")
+    return "\n".join(lines)
+
+
+def _mean_metrics(fold_metrics: list[dict]) -> dict:
+    """Mean of accuracy, macro F1, Se and +P over folds, skipping undefined values."""
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return float(np.mean(values)) if values else None
+
+    classes = fold_metrics[0]["per_class"]
+    return {
+        "accuracy": mean([m["accuracy"] for m in fold_metrics]),
+        "macro_f1": mean([m["macro_f1"] for m in fold_metrics]),
+        "per_class": {c: {k: mean([m["per_class"][c][k] for m in fold_metrics])
+                          for k in ("se", "ppv")} for c in classes},
+    }
+
+
+def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None,
+                   batch_size=None, lr=None, class_weights=None, val_fraction=0.1,
+                   features=None, track_test=False, progress=True, device=None) -> dict:
+    """Stratified k-fold cross-validation of the multi-scale CNN over beats.
+
+    Intra-patient, as the paper's Experiment 3: beats are shuffled and split
+    into ``folds`` folds with the same class ratios
+    (``StratifiedKFold(shuffle=True, random_state=seed)``), so beats of one
+    patient land in training and test alike. For each fold a fresh model is
+    trained on the other folds, its epoch chosen on a stratified validation
+    split (``val_fraction`` of the training folds), then scored on the fold.
+
+    Parameters
+    ----------
+    X : array, shape (n_beats, 251)
+        Beats (not standardised).
+    y : array of int, shape (n_beats,)
+        Class indices into ``classes``.
+    classes : sequence of str
+        Class names, e.g. ``("N", "S", "V", "F")``.
+    folds, seed : int
+        Number of folds; seed of the folds, the splits and the training.
+    recipe, epochs, batch_size, lr, class_weights
+        Passed to :func:`ecgtut.train.fit`.
+    val_fraction : float
+        Share (0-1) of the training folds held out to choose the epoch.
+    features : array, shape (n_beats, n_features), optional
+        Second input of the model (e.g. RR intervals).
+    track_test : bool
+        Also record the test fold's accuracy after every epoch
+        (``history["test_acc"]``), only to show what choosing the epoch on
+        the test fold would report (see :func:`epoch_selection_pitfall`).
+
+    Returns
+    -------
+    dict
+        ``classes``; ``folds``: one :func:`classification_metrics` dict per
+        fold, plus ``fold``, ``best_epoch``, ``epochs_run``, ``n_train``,
+        ``n_val``, ``n_test``, ``seconds``; ``mean``: accuracy, macro F1 and
+        per-class Se/+P averaged over folds; ``confusion``: counts pooled
+        over folds (k, k); ``y_pred``: the out-of-fold prediction of every
+        beat (n_beats,); ``histories``: one :func:`fit` history per fold;
+        ``seconds``: wall time.
+    """
+    from ecgtut.model import MultiScaleCNN
+    from ecgtut.train import fit, predict, set_seed, stratified_split
+
+    X, y = np.asarray(X), np.asarray(y)
+    n_features = 0 if features is None else np.asarray(features).shape[1]
+    F = (lambda idx: None) if features is None else (lambda idx: np.asarray(features)[idx])
+    start, results, histories = time.perf_counter(), [], []
+    y_pred = np.full(len(y), -1)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for k, (train_idx, test_idx) in enumerate(splitter.split(X, y)):
+        t0 = time.perf_counter()
+        tr, va = stratified_split(y[train_idx], val_fraction, seed=seed + k)
+        tr, va = train_idx[tr], train_idx[va]
+        set_seed(seed + k)
+        net = MultiScaleCNN(n_classes=len(classes), n_samples=X.shape[1], n_features=n_features)
+        test = dict(X_test=X[test_idx], y_test=y[test_idx], features_test=F(test_idx))
+        net, history = fit(net, X[tr], y[tr], X[va], y[va], recipe=recipe, epochs=epochs,
+                           batch_size=batch_size, lr=lr, class_weights=class_weights,
+                           seed=seed + k, device=device, progress=progress,
+                           features_train=F(tr), features_val=F(va),
+                           desc=f"fold {k + 1}/{folds}", **(test if track_test else {}))
+        y_pred[test_idx] = predict(net, X[test_idx], features=F(test_idx), device=device)[0]
+        m = classification_metrics(y[test_idx], y_pred[test_idx], classes)
+        results.append({"fold": k + 1, **m, "best_epoch": history["best_epoch"],
+                        "epochs_run": len(history["epoch"]), "n_train": len(tr),
+                        "n_val": len(va), "n_test": len(test_idx),
+                        "seconds": time.perf_counter() - t0})
+        histories.append(history)
+    return {
+        "classes": list(classes), "folds": results, "mean": _mean_metrics(results),
+        "confusion": np.sum([r["confusion"] for r in results], axis=0).tolist(),
+        "y_pred": y_pred, "histories": histories, "seconds": time.perf_counter() - start,
+    }
+
+
+def epoch_selection_pitfall(histories: list[dict]) -> dict:
+    """Test accuracy when the epoch is chosen on validation vs on the test fold.
+
+    The write-up kept, for each fold, the epoch with the best *test*
+    accuracy: the test fold then takes part in model selection and the
+    reported number is biased upwards. Needs histories recorded with
+    ``track_test=True``.
+
+    Returns
+    -------
+    dict of lists (one value per fold) and their means
+        ``val_selected`` (test accuracy at the epoch chosen on validation:
+        the honest number), ``test_selected`` (best test accuracy over
+        epochs: the optimistic one), ``val_epoch``, ``test_epoch``,
+        ``mean_val_selected``, ``mean_test_selected``.
+    """
+    if not all("test_acc" in h for h in histories):
+        raise ValueError("these histories have no test_acc: run with track_test=True")
+    val_epoch = [h["best_epoch"] for h in histories]
+    test_epoch = [int(np.argmax(h["test_acc"])) + 1 for h in histories]
+    val_sel = [h["test_acc"][e - 1] for h, e in zip(histories, val_epoch, strict=True)]
+    test_sel = [max(h["test_acc"]) for h in histories]
+    return {"val_selected": val_sel, "test_selected": test_sel, "val_epoch": val_epoch,
+            "test_epoch": test_epoch, "mean_val_selected": float(np.mean(val_sel)),
+            "mean_test_selected": float(np.mean(test_sel))}
+
+
+def _subsample(y, n, seed, min_per_class=20):
+    """Indices of about ``n`` beats keeping class ratios, at least ``min_per_class`` each."""
+    rng = np.random.default_rng(seed)
+    labels, counts = np.unique(y, return_counts=True)
+    take = np.maximum(np.round(counts * n / len(y)).astype(int), min_per_class)
+    idx = [rng.choice(np.flatnonzero(y == c), min(t, m), replace=False)
+           for c, t, m in zip(labels, take, counts, strict=True)]
+    return np.sort(np.concatenate(idx))
+
+
+def reproduce(data=None, classes=4, folds=5, epochs=None, seed=0, fast=False, progress=True,
+              recipe="fast") -> dict:
+    """Reproduce the write-up's intra-patient k-fold experiment on MIT-BIH; plain JSON.
+
+    Parameters
+    ----------
+    data : BeatSet, str or path, optional
+        A beat set from :func:`ecgtut.load_beats`, or the database folder
+        (default: ``$ECGTUT_DATA``, see :func:`ecgtut.find_data_dir`).
+    classes : 4, 5 or sequence of str
+        4: N, S, V, F; 5: with Q.
+    folds, seed : int
+        Number of folds and the seed of everything random.
+    epochs : int, optional
+        Epochs per fold (default: the recipe's).
+    fast : bool
+        Smoke run: about 3000 beats (stratified, at least 20 per class),
+        2 folds, 2 epochs (unless ``epochs`` is given) of batches of 32.
+        About 15 s on 2 cores.
+    recipe : str
+        ``"fast"`` or ``"writeup"`` (see :data:`ecgtut.train.RECIPES`).
+
+    Returns
+    -------
+    dict (JSON-serialisable)
+        ``accuracy``, ``macro_f1``, ``per_class`` ``{"N": {"se", "ppv"}, ...}``
+        (means over folds; ``None`` where undefined), ``confusion`` (pooled
+        counts), ``folds`` (per-fold metrics), ``seconds`` (wall time), and
+        ``classes``, ``n_beats``, ``settings``.
+    """
+    start = time.perf_counter()
+    if classes in _CLASS_SETS:
+        classes = _CLASS_SETS[classes]
+    classes = tuple(classes)
+    if data is None or not hasattr(data, "xy"):
+        from ecgtut.beats import load_beats
+
+        data = load_beats(data, progress=progress)
+    X, y = data.xy(classes)
+    batch_size = None  # the recipe's
+    if fast:  # smoke run: small batches, so that 2 epochs of 1 350 beats still learn something
+        keep = _subsample(y, 3000, seed)
+        X, y, folds, epochs, batch_size = X[keep], y[keep], 2, epochs or 2, 32
+    cv = cross_validate(X, y, classes, folds=folds, seed=seed, recipe=recipe, epochs=epochs,
+                        batch_size=batch_size, progress=progress)
+    fold_keys = ("fold", "accuracy", "macro_f1", "per_class", "confusion", "best_epoch",
+                 "epochs_run", "n_train", "n_val", "n_test", "seconds")
+    from ecgtut.train import _recipe
+
+    settings = _recipe(recipe, epochs=epochs, batch_size=batch_size)
+    return {
+        **cv["mean"], "confusion": cv["confusion"],
+        "folds": [{k: f[k] for k in fold_keys} for f in cv["folds"]],
+        "seconds": time.perf_counter() - start,
+        "classes": list(classes), "n_beats": len(y),
+        "settings": {"protocol": "intra-patient stratified k-fold", "folds": folds,
+                     "seed": seed, "fast": fast, "val_fraction": 0.1,
+                     "recipe": recipe if isinstance(recipe, str) else "custom", **settings},
+    }
+
+
+def format_reproduce_report(result: dict) -> str:
+    """Per-fold and mean metrics of :func:`reproduce`, beside the write-up's."""
+    classes = result["classes"]
+    s = result["settings"]
+    head = (f"{len(classes)}-class, {s['protocol']} ({s['folds']} folds"
+            f"{', fast smoke run' if s['fast'] else ''}), {result['n_beats']} beats, "
+            f"{result['seconds']:.0f} s")
+    cols = "".join(f"{c + ' Se/+P':>14}" for c in classes)
+    lines = [head, "", f"{'fold':<6}{'acc':>9}{'F1':>7}{cols}{'epoch':>7}{'s':>6}"]
+    rows = [*result["folds"], {"fold": "mean", **result}]
+    for r in rows:
+        pcs = "".join(f"{_fmt(r['per_class'][c]['se']) + '/' + _fmt(r['per_class'][c]['ppv']):>14}"
+                      for c in classes)
+        tail = f"{r['best_epoch']:>7}{r['seconds']:>6.0f}" if "best_epoch" in r else ""
+        lines.append(f"{r['fold']!s:<6}{_fmt(r['accuracy'], percent=True):>9}"
+                     f"{_fmt(r['macro_f1'], 2):>7}{pcs}{tail}")
+    if len(classes) in REFERENCE:
+        lines += ["", "Mean over folds beside the write-up's (its best fold):",
+                  compare_with_reference(result, len(classes))]
+    return "\n".join(lines)
+
+
+# --- chapter 05 notebook helpers: subsampling, folds, tables, the selection pitfall ---
+
+
+def stratified_subsample(y, n=None, seed=0, min_per_class=20):
+    """Indices of about ``n`` beats that keep the class ratios (the fast-mode subsample).
+
+    Each class keeps its share of ``n`` beats, but at least ``min_per_class``
+    (or all its beats, if it has fewer), so a rare class never vanishes. The
+    same rule :func:`reproduce` uses with ``fast=True``.
+
+    Parameters
+    ----------
+    y : array of int, shape (n_beats,)
+        Class labels.
+    n : int, optional
+        Number of beats wanted; ``None`` keeps every beat.
+    seed : int
+        Seed of the random choice.
+    min_per_class : int
+        Floor on the beats kept per class.
+
+    Returns
+    -------
+    array of int, shape (about n,)
+        Sorted indices into ``y``.
+
+    Example
+    -------
+    >>> y = np.array([0] * 900 + [1] * 90 + [2] * 10)
+    >>> np.bincount(y[stratified_subsample(y, 100)])
+    array([90, 20, 10])
+    """
+    y = np.asarray(y)
+    return np.arange(len(y)) if n is None else _subsample(y, n, seed, min_per_class)
+
+
+def fold_class_counts(y, folds=5, seed=0, stratified=True, n_classes=None):
+    """Beats of each class in each test fold of a shuffled k-fold split.
+
+    Parameters
+    ----------
+    y : array of int, shape (n_beats,)
+        Class labels 0 .. n_classes-1.
+    folds, seed : int
+        Number of folds; seed of the shuffle.
+    stratified : bool
+        ``True``: ``StratifiedKFold`` (same class ratios in every fold, as
+        :func:`cross_validate` does); ``False``: ``KFold`` on the shuffled
+        beats, as the write-up did.
+    n_classes : int, optional
+        Number of columns; default ``y.max() + 1``.
+
+    Returns
+    -------
+    array of int, shape (folds, n_classes)
+        Row k: the beats of each class in test fold k.
+
+    Example
+    -------
+    >>> fold_class_counts(np.array([0] * 8 + [1] * 2), folds=2)
+    array([[4, 1],
+           [4, 1]])
+    """
+    from sklearn.model_selection import KFold
+
+    y = np.asarray(y)
+    n_classes = n_classes or int(y.max()) + 1
+    kind = StratifiedKFold if stratified else KFold
+    splitter = kind(n_splits=folds, shuffle=True, random_state=seed)
+    return np.array([np.bincount(y[test], minlength=n_classes)
+                     for _, test in splitter.split(np.zeros(len(y)), y)])
+
+
+def format_fold_table(cv: dict) -> str:
+    """Per-fold accuracy, macro F1 and Se/+P of :func:`cross_validate`, then mean and std.
+
+    The std row (over folds, ``ddof=1``) shows how much one split alone can
+    move a number. Undefined values are shown as an em dash and left out of
+    the mean and std.
+
+    Example
+    -------
+    >>> f1 = classification_metrics([0, 1, 1], [0, 1, 1], ("N", "S"))
+    >>> f2 = classification_metrics([0, 1, 1], [0, 1, 0], ("N", "S"))
+    >>> cv = {"classes": ["N", "S"], "folds": [dict(f1, fold=1), dict(f2, fold=2)]}
+    >>> print(format_fold_table(cv))  # doctest: +NORMALIZE_WHITESPACE
+    fold     accuracy macro F1        N Se/+P        S Se/+P  epoch
+    1        100.00 %    1.000    1.000/1.000    1.000/1.000
+    2         66.67 %    0.667    1.000/0.500    0.500/1.000
+    mean      83.33 %    0.833    1.000/0.750    0.750/1.000
+    std       23.57 %    0.236    0.000/0.354    0.354/0.000
+    """
+    classes, rows = cv["classes"], cv["folds"]
+
+    def col(get):
+        values = [get(r) for r in rows]
+        values = [v for v in values if v is not None]
+        return (float(np.mean(values)) if values else None,
+                float(np.std(values, ddof=1)) if len(values) > 1 else None)
+
+    getters = [lambda r: r["accuracy"], lambda r: r["macro_f1"]]
+    getters += [lambda r, c=c, k=k: r["per_class"][c][k] for c in classes for k in ("se", "ppv")]
+    stats = [col(g) for g in getters]
+    lines = [f"{'fold':<6}{'accuracy':>11}{'macro F1':>9}"
+             + "".join(f"{c + ' Se/+P':>15}" for c in classes) + f"{'epoch':>7}"]
+    table = [(str(r["fold"]), [g(r) for g in getters], r.get("best_epoch", "")) for r in rows]
+    table += [("mean", [s[0] for s in stats], ""), ("std", [s[1] for s in stats], "")]
+    for name, v, epoch in table:
+        pcs = "".join(f"{_fmt(v[i]) + '/' + _fmt(v[i + 1]):>15}" for i in range(2, len(v), 2))
+        lines.append(f"{name:<6}{_fmt(v[0], percent=True):>11}{_fmt(v[1]):>9}{pcs}{epoch!s:>7}")
+    return "\n".join(lines)
+
+
+def selection_optimism(accuracy, n_test, n_checks=100, n_sim=2000, seed=0):
+    """Expected gain from reporting the best of several looks at one test set.
+
+    A model of true accuracy ``accuracy`` is scored ``n_checks`` times on
+    ``n_test`` test beats, each score an independent binomial draw
+    (``Binomial(n_test, accuracy) / n_test``); reporting the best score
+    instead of any one of them adds, on average, the returned gain. It is
+    what choosing the epoch (or any setting) on the test fold does. Real
+    epochs are correlated, so the real gain is smaller for the same number of
+    checks, but it grows the same way: with every extra look.
+
+    Parameters
+    ----------
+    accuracy : float
+        True accuracy, 0-1.
+    n_test : int
+        Beats in the test fold.
+    n_checks : int
+        Largest number of looks (epochs, settings...) to simulate.
+    n_sim, seed : int
+        Number of simulated runs and their seed.
+
+    Returns
+    -------
+    array of float, shape (n_checks,)
+        Element ``m - 1``: expected ``max(score) - accuracy`` over ``m``
+        looks (fraction, 0 for ``m = 1`` up to simulation noise).
+
+    Example
+    -------
+    >>> gain = selection_optimism(0.99, 20000, n_checks=10)
+    >>> gain.shape, bool(gain[9] > gain[1] > abs(gain[0]))
+    ((10,), True)
+    """
+    rng = np.random.default_rng(seed)
+    scores = rng.binomial(n_test, accuracy, size=(n_sim, n_checks)) / n_test
+    return np.maximum.accumulate(scores, axis=1).mean(axis=0) - accuracy
+
+
+def same_record_neighbours(X_train, record_train, X_test, record_test):
+    """For each test beat: is its nearest training beat from the same record (patient)?
+
+    Beats are standardised one by one (as the network sees them, see
+    :func:`ecgtut.standardize_beats`); "nearest" is the Euclidean distance.
+
+    Parameters
+    ----------
+    X_train, X_test : arrays, shape (n_train, n_samples) and (n_test, n_samples)
+        Beats.
+    record_train, record_test : arrays of str, shape (n_train,) and (n_test,)
+        Record of each beat.
+
+    Returns
+    -------
+    same : array of bool, shape (n_test,)
+        True where the nearest training beat comes from the test beat's record.
+    chance : array of float, shape (n_test,)
+        Share of the training beats that come from the test beat's record: the
+        probability of ``same`` if the neighbour were drawn at random.
+
+    Example
+    -------
+    >>> X = np.array([[0, 1, 0], [0, 1, 0.1], [1, 0, 0], [1, 0, 0.1]])
+    >>> rec = np.array(["a", "a", "b", "b"])
+    >>> same_record_neighbours(X[[0, 2]], rec[[0, 2]], X[[1, 3]], rec[[1, 3]])
+    (array([ True,  True]), array([0.5, 0.5]))
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    from ecgtut.train import standardize_beats
+
+    record_train, record_test = np.asarray(record_train), np.asarray(record_test)
+    nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(standardize_beats(X_train))
+    nearest = nn.kneighbors(standardize_beats(X_test), return_distance=False)[:, 0]
+    names, counts = np.unique(record_train, return_counts=True)
+    share = dict(zip(names.tolist(), (counts / len(record_train)).tolist()))
+    chance = np.array([share.get(r, 0.0) for r in record_test.tolist()])
+    return record_train[nearest] == record_test, chance
+
+
+__all__ += ["stratified_subsample", "fold_class_counts", "format_fold_table",
+            "selection_optimism", "same_record_neighbours"]

@@ -1,0 +1,194 @@
+"""The multi-scale ("multi-head") 1-D CNN of Wang et al. (2020) -- chapter 04.
+
+Three parallel convolutional branches look at the same 251-sample beat with
+kernels of different lengths (short, medium, long), so that one branch sees
+the sharp QRS complex and another the slower P and T waves. Their outputs are
+flattened, concatenated and classified by three fully connected layers
+(SPEC section 5)::
+
+    beat (1 x 251) -+- conv(8, k=4) relu pool2 conv(16, k=6)  relu pool2 -+
+                    +- conv(8, k=6) relu pool2 conv(16, k=8)  relu pool2 -+- concat
+                    +- conv(8, k=8) relu pool2 conv(16, k=10) relu pool2 -+    |
+                                   [optional per-beat features, e.g. RR] -----+
+                                                                               |
+                                              FC 256 relu -> FC 32 relu -> FC n_classes
+
+Example
+-------
+>>> import torch
+>>> net = MultiScaleCNN(n_classes=4)
+>>> net(torch.zeros(2, 251)).shape
+torch.Size([2, 4])
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["BRANCH_KERNELS", "MultiScaleCNN", "model_summary", "receptive_fields"]
+
+#: (k1, k2) kernel lengths, in samples, of the first and second convolution of each branch.
+BRANCH_KERNELS = ((4, 6), (6, 8), (8, 10))
+
+#: Sampling rate of a beat after segmentation: 0.9 s resampled to 251 samples (SPEC section 4).
+BEAT_FS = 251 / 0.9
+
+
+def _branch(k1: int, k2: int) -> nn.Sequential:
+    """One branch: conv(1->8, k1) ReLU maxpool2 conv(8->16, k2) ReLU maxpool2, no padding."""
+    return nn.Sequential(
+        nn.Conv1d(1, 8, kernel_size=k1), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Conv1d(8, 16, kernel_size=k2), nn.ReLU(), nn.MaxPool1d(2),
+    )
+
+
+def _branch_length(n_samples: int, k1: int, k2: int) -> int:
+    """Length (samples) of a branch's output for an input of ``n_samples`` samples."""
+    n = (n_samples - k1 + 1) // 2
+    return (n - k2 + 1) // 2
+
+
+class MultiScaleCNN(nn.Module):
+    """Three-branch 1-D CNN for heartbeat classification (SPEC section 5).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of output classes (4 for N, S, V, F; 5 with Q).
+    n_samples : int
+        Beat length in samples (251 in the paper).
+    n_features : int
+        Length of an optional vector of per-beat features (for instance RR
+        intervals, chapter 07) appended to the flattened convolution output
+        before the fully connected layers. 0 (default): the beat alone.
+    dropout : float
+        Dropout probability before each of the first two fully connected
+        layers. 0 by default (the paper and the write-up use none); the
+        ``fast`` training recipe does not need it either, because selecting
+        the epoch on a validation split already guards against over-fitting.
+
+    Shapes
+    ------
+    ``forward(x)`` or ``forward(x, features)``: ``x`` is (batch, 251) or
+    (batch, 1, 251); ``features`` is (batch, n_features); the output is
+    (batch, n_classes) of logits (apply ``softmax`` for probabilities).
+
+    Example
+    -------
+    >>> net = MultiScaleCNN(n_classes=5, n_features=2)
+    >>> net(torch.zeros(3, 1, 251), torch.zeros(3, 2)).shape
+    torch.Size([3, 5])
+    """
+
+    def __init__(self, n_classes: int = 4, n_samples: int = 251, n_features: int = 0,
+                 dropout: float = 0.0):
+        super().__init__()
+        self.n_classes, self.n_samples, self.n_features = n_classes, n_samples, n_features
+        self.branches = nn.ModuleList(_branch(k1, k2) for k1, k2 in BRANCH_KERNELS)
+        n_conv = sum(16 * _branch_length(n_samples, k1, k2) for k1, k2 in BRANCH_KERNELS)
+        self.n_flat = n_conv  # 2768 for 251-sample beats
+        self.classifier = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(n_conv + n_features, 256), nn.ReLU(),
+            nn.Dropout(dropout), nn.Linear(256, 32), nn.ReLU(),
+            nn.Linear(32, n_classes),
+        )
+
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+        if x.dim() == 2:  # (batch, samples) -> (batch, 1 channel, samples)
+            x = x.unsqueeze(1)
+        if x.dim() != 3 or x.shape[1] != 1 or x.shape[2] != self.n_samples:
+            raise ValueError(f"expected beats of shape (batch, {self.n_samples}) or "
+                             f"(batch, 1, {self.n_samples}), got {tuple(x.shape)}")
+        h = torch.cat([branch(x).flatten(1) for branch in self.branches], dim=1)
+        if self.n_features:
+            if features is None or features.shape != (x.shape[0], self.n_features):
+                got = None if features is None else tuple(features.shape)
+                raise ValueError(f"this model needs features of shape (batch, {self.n_features}),"
+                                 f" got {got}")
+            h = torch.cat([h, features.to(h.dtype)], dim=1)
+        elif features is not None:
+            raise ValueError("this model was built with n_features=0: call net(x) without features")
+        return self.classifier(h)
+
+
+def _n_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def model_summary(model: MultiScaleCNN) -> str:
+    """A readable table of the layers: output shape and number of parameters.
+
+    Shapes are for one beat (batch size 1); ``-1`` stands for the batch.
+
+    Example
+    -------
+    >>> print(model_summary(MultiScaleCNN()).splitlines()[-1])
+    Total parameters: 720,508
+    """
+    rows = [("input", (-1, 1, model.n_samples), 0)]
+    x = torch.zeros(1, 1, model.n_samples)
+    with torch.no_grad():
+        flat = []
+        for b, (branch, (k1, k2)) in enumerate(zip(model.branches, BRANCH_KERNELS, strict=True)):
+            h = x
+            for layer in branch:
+                h = layer(h)
+                if isinstance(layer, nn.ReLU):
+                    continue  # no parameters, same shape: left out to keep the table short
+                name = f"branch{b + 1} (k={k1},{k2}) {type(layer).__name__}"
+                rows.append((name, (-1, *h.shape[1:]), _n_params(layer)))
+            flat.append(h.flatten(1))
+        h = torch.cat(flat, dim=1)
+        rows.append(("concat + flatten", (-1, h.shape[1]), 0))
+        if model.n_features:
+            h = torch.cat([h, torch.zeros(1, model.n_features)], dim=1)
+            rows.append((f"+ {model.n_features} features", (-1, h.shape[1]), 0))
+        for layer in model.classifier:
+            h = layer(h)
+            if isinstance(layer, nn.Linear) or (isinstance(layer, nn.Dropout) and layer.p > 0):
+                rows.append((type(layer).__name__, (-1, *h.shape[1:]), _n_params(layer)))
+    width = max(len(r[0]) for r in rows) + 2
+    lines = [f"{'layer':<{width}}{'output shape':<16}{'params':>10}", "-" * (width + 26)]
+    lines += [f"{name:<{width}}{str(shape):<16}{n:>10,}" for name, shape, n in rows]
+    lines += ["-" * (width + 26), f"Total parameters: {_n_params(model):,}"]
+    return "\n".join(lines)
+
+
+def receptive_fields(model: MultiScaleCNN | None = None, fs: float = BEAT_FS) -> list[dict]:
+    """Receptive field of each branch: how much of the beat one output unit sees.
+
+    For a stack of layers with kernel sizes ``k_i`` and strides ``s_i`` the
+    receptive field is ``1 + sum_i (k_i - 1) * prod_{j<i} s_j`` samples; for a
+    branch here that is ``k1 + 2 * k2 + 1`` (17, 23 and 29 samples).
+
+    Parameters
+    ----------
+    model : MultiScaleCNN, optional
+        Model to inspect (default: a fresh ``MultiScaleCNN()``).
+    fs : float
+        Sampling rate of the beat in Hz. Default ``251 / 0.9`` = 278.9 Hz: the
+        0.9 s window resampled to 251 samples. Use 360 for the raw record.
+
+    Returns
+    -------
+    list of dict
+        One per branch: ``kernels`` (k1, k2), ``samples`` and ``ms``.
+
+    Example
+    -------
+    >>> [rf["samples"] for rf in receptive_fields()]
+    [17, 23, 29]
+    """
+    model = MultiScaleCNN() if model is None else model
+    out = []
+    for branch, kernels in zip(model.branches, BRANCH_KERNELS, strict=True):
+        size, jump = 1, 1  # receptive field and distance between adjacent units, in samples
+        for layer in branch:
+            if isinstance(layer, nn.Conv1d | nn.MaxPool1d):
+                k = layer.kernel_size[0] if isinstance(layer, nn.Conv1d) else layer.kernel_size
+                s = layer.stride[0] if isinstance(layer, nn.Conv1d) else layer.stride
+                size += (k - 1) * jump
+                jump *= s
+        out.append({"kernels": kernels, "samples": size, "ms": 1000 * size / fs})
+    return out

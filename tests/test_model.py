@@ -1,0 +1,87 @@
+"""Tests of ecgtut.model: shapes, parameter count, summary and receptive fields."""
+
+import pytest
+import torch
+
+from ecgtut.model import BRANCH_KERNELS, MultiScaleCNN, model_summary, receptive_fields
+
+# Parameter count by hand, for 251-sample beats and 4 classes.
+# Branch lengths (no padding, pool 2 floors):
+#   k=(4,6):  251-4+1=248 -> 124 -> 124-6+1=119  -> 59
+#   k=(6,8):  251-6+1=246 -> 123 -> 123-8+1=116  -> 58
+#   k=(8,10): 251-8+1=244 -> 122 -> 122-10+1=113 -> 56
+#   flattened: 16 * (59 + 58 + 56) = 2768
+# Convolutions (weights + biases):
+#   conv1 1->8:  8*k1 + 8     -> 40, 56, 72         = 168
+#   conv2 8->16: 128*k2 + 16  -> 784, 1040, 1296    = 3120
+# Fully connected:
+#   2768*256 + 256 = 708 864;  256*32 + 32 = 8 224;  32*4 + 4 = 132
+# Total: 168 + 3120 + 708 864 + 8 224 + 132 = 720 508
+N_PARAMS_4 = 720_508
+# 5 classes and 2 extra features: FC1 gains 2*256 = 512, the last layer 32 + 1 = 33:
+N_PARAMS_5_F2 = N_PARAMS_4 + 512 + 33  # 721 053
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train fastest on one thread, and a busy CI machine cannot oversubscribe it."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def n_params(net):
+    return sum(p.numel() for p in net.parameters())
+
+
+def test_parameter_count_by_hand():
+    assert n_params(MultiScaleCNN()) == N_PARAMS_4
+    assert n_params(MultiScaleCNN(n_classes=5, n_features=2)) == N_PARAMS_5_F2
+    assert MultiScaleCNN().n_flat == 2768
+
+
+@pytest.mark.parametrize("shape", [(7, 251), (7, 1, 251)])
+def test_output_shape_without_features(shape):
+    net = MultiScaleCNN(n_classes=4)
+    assert net(torch.randn(shape)).shape == (7, 4)
+
+
+def test_output_shape_with_features():
+    net = MultiScaleCNN(n_classes=5, n_features=3)
+    out = net(torch.randn(6, 251), torch.randn(6, 3))
+    assert out.shape == (6, 5)
+    # the features reach the output
+    a = net(torch.zeros(1, 251), torch.zeros(1, 3))
+    b = net(torch.zeros(1, 251), torch.ones(1, 3))
+    assert not torch.equal(a, b)
+
+
+def test_wrong_inputs_raise():
+    with pytest.raises(ValueError, match="251"):
+        MultiScaleCNN()(torch.zeros(2, 250))
+    with pytest.raises(ValueError, match="features"):
+        MultiScaleCNN(n_features=2)(torch.zeros(2, 251))
+    with pytest.raises(ValueError, match="n_features=0"):
+        MultiScaleCNN()(torch.zeros(2, 251), torch.zeros(2, 2))
+
+
+def test_other_lengths_and_dropout():
+    net = MultiScaleCNN(n_classes=3, n_samples=300, dropout=0.5)
+    assert net(torch.zeros(2, 300)).shape == (2, 3)
+
+
+def test_model_summary_table():
+    text = model_summary(MultiScaleCNN())
+    assert text.splitlines()[-1] == f"Total parameters: {N_PARAMS_4:,}"
+    assert "(-1, 2768)" in text and "(-1, 16, 59)" in text and "708,864" in text
+    assert "+ 2 features" in model_summary(MultiScaleCNN(n_features=2))
+
+
+def test_receptive_fields():
+    rfs = receptive_fields()
+    # k1 + 2*k2 + 1 samples (conv k1, pool 2, conv k2 at stride 2, pool 2)
+    assert [rf["samples"] for rf in rfs] == [k1 + 2 * k2 + 1 for k1, k2 in BRANCH_KERNELS]
+    assert [rf["samples"] for rf in rfs] == [17, 23, 29]
+    assert rfs[0]["ms"] == pytest.approx(17 / (251 / 0.9) * 1000)
+    assert receptive_fields(fs=360)[2]["ms"] == pytest.approx(29 / 360 * 1000)

@@ -1,0 +1,181 @@
+"""Tests of ecgtut.train on small synthetic beats (seconds, CPU)."""
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+from ecgtut.model import MultiScaleCNN
+from ecgtut.train import (
+    RECIPES,
+    BeatDataset,
+    fit,
+    load_checkpoint,
+    predict,
+    save_checkpoint,
+    set_seed,
+    standardize_beats,
+    stratified_split,
+)
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train fastest on one thread, and a busy CI machine cannot oversubscribe it."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def synthetic_beats(n=600, n_classes=3, seed=0):
+    """Gaussian bumps whose position and width depend on the class, plus noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(n_classes, n, p=np.r_[0.6, np.full(n_classes - 1, 0.4 / (n_classes - 1))])
+    t = np.linspace(0, 1, 251)
+    centre, width = 0.3 + 0.1 * y, 0.02 + 0.02 * y
+    X = np.exp(-(((t - centre[:, None]) / width[:, None]) ** 2))
+    X = 3 * X + rng.normal(0, 0.3, X.shape) + rng.normal(0, 1, (n, 1))  # noise and offset
+    return X.astype(np.float32), y
+
+
+def small_run(**kw):
+    X, y = synthetic_beats()
+    set_seed(0)
+    net = MultiScaleCNN(n_classes=3)
+    return fit(net, X[:400], y[:400], X[400:500], y[400:500], epochs=3, batch_size=32,
+               progress=False, seed=0, **kw)
+
+
+def test_standardize_beats():
+    X = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, 5.0, 5.0, 5.0]])
+    Z = standardize_beats(X)
+    assert Z.dtype == np.float32
+    np.testing.assert_allclose(Z[0].mean(), 0, atol=1e-6)
+    np.testing.assert_allclose(Z[0].std(), 1, atol=1e-6)
+    np.testing.assert_array_equal(Z[1], 0)  # a flat beat: zeros, not NaN
+
+
+def test_beat_dataset_items_and_batches():
+    X, y = synthetic_beats(20)
+    ds = BeatDataset(X, y, features=np.ones((20, 2)))
+    x, f, label = ds[3]
+    assert x.shape == (1, 251) and f.shape == (2,) and label == y[3]
+    xb, fb, yb = ds[[0, 1, 2]]
+    assert xb.shape == (3, 1, 251) and fb.shape == (3, 2) and yb.dtype == torch.long
+    torch.testing.assert_close(xb.mean(-1), torch.zeros(3, 1), atol=1e-5, rtol=0)
+    assert len(BeatDataset(X)) == 20 and int(BeatDataset(X)[0][1]) == -1
+
+
+def test_set_seed_repeats():
+    set_seed(3)
+    a = (torch.rand(3), np.random.rand())
+    set_seed(3)
+    b = (torch.rand(3), np.random.rand())
+    assert torch.equal(a[0], b[0]) and a[1] == b[1]
+
+
+def test_stratified_split_keeps_ratios():
+    y = np.array([0] * 900 + [1] * 80 + [2] * 20 + [3])  # class 3: a single beat
+    tr, va = stratified_split(y, 0.1, seed=0)
+    assert len(np.intersect1d(tr, va)) == 0 and len(tr) + len(va) == len(y)
+    assert np.bincount(y[va], minlength=4).tolist() == [90, 8, 2, 0]
+    assert 1000 in tr  # the lone beat stays in training
+    tr2, va2 = stratified_split(y, 0.1, seed=0)
+    np.testing.assert_array_equal(va, va2)
+
+
+def test_fit_lowers_loss_and_repeats_exactly():
+    net1, h1 = small_run()
+    net2, h2 = small_run()
+    assert h1["train_loss"][-1] < h1["train_loss"][0]
+    assert h1["val_loss"][-1] < h1["val_loss"][0]
+    assert h1["val_acc"][h1["best_epoch"] - 1] > 0.6
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+        assert h1[key] == h2[key], key  # identical numbers, not just close
+    for p1, p2 in zip(net1.parameters(), net2.parameters(), strict=True):
+        assert torch.equal(p1, p2)
+
+
+def test_history_and_best_epoch_restored():
+    X, y = synthetic_beats()
+    net, h = small_run(X_test=X[500:], y_test=y[500:])
+    assert set(h) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
+                      "seconds", "test_acc", "best_epoch"}
+    assert h["epoch"] == [1, 2, 3] and len(h["test_acc"]) == 3
+    best = h["best_epoch"] - 1
+    assert h["val_acc"][best] == max(h["val_acc"])
+    y_pred, _ = predict(net, X[400:500])
+    assert np.mean(y_pred == y[400:500]) == pytest.approx(h["val_acc"][best])
+    assert h["test_acc"][best] == pytest.approx(np.mean(predict(net, X[500:])[0] == y[500:]))
+    assert "test_acc" not in small_run()[1]
+
+
+def test_test_fold_never_changes_training():
+    X, y = synthetic_beats()
+    _, with_test = small_run(X_test=X[500:], y_test=y[500:])
+    _, without = small_run()
+    assert with_test["val_acc"] == without["val_acc"]
+    assert with_test["best_epoch"] == without["best_epoch"]
+
+
+def test_early_stopping_on_validation():
+    X, y = synthetic_beats(200)
+    net = MultiScaleCNN(n_classes=3)
+    # lr 0: nothing improves after epoch 1, so patience 2 stops after epoch 3
+    _, h = fit(net, X[:150], y[:150], X[150:], y[150:], epochs=10, lr=0.0, patience=2,
+               progress=False)
+    assert h["epoch"] == [1, 2, 3] and h["best_epoch"] == 1
+
+
+def test_recipes_and_options():
+    assert RECIPES["writeup"]["optimizer"] == "rmsprop"
+    assert RECIPES["writeup"]["lr"] == 1e-3 and RECIPES["writeup"]["batch_size"] == 64
+    assert RECIPES["writeup"]["conv_l2"] == 1e-4 and RECIPES["writeup"]["epochs"] == 100
+    X, y = synthetic_beats(120)
+    net = MultiScaleCNN(n_classes=3)
+    _, h = fit(net, X[:100], y[:100], X[100:], y[100:], recipe="writeup", epochs=1,
+               class_weights="balanced", progress=False)
+    assert len(h["epoch"]) == 1 and h["lr"] == [1e-3]
+    with pytest.raises(ValueError, match="recipe"):
+        fit(net, X, y, X, y, recipe="nope", progress=False)
+
+
+def test_fit_with_features():
+    X, y = synthetic_beats(200)
+    feats = np.c_[y, -y].astype(np.float32)  # features that give the answer away
+    net = MultiScaleCNN(n_classes=3, n_features=2)
+    net, h = fit(net, X[:150], y[:150], X[150:], y[150:], epochs=3, batch_size=16,
+                 features_train=feats[:150], features_val=feats[150:], progress=False)
+    y_pred, proba = predict(net, X[150:], features=feats[150:])
+    assert proba.shape == (50, 3) and max(h["val_acc"]) > 0.9
+
+
+def test_predict_and_checkpoint_roundtrip(tmp_path):
+    X, _ = synthetic_beats(50)
+    set_seed(1)
+    net = MultiScaleCNN(n_classes=3)
+    y_pred, proba = predict(net, X, batch_size=7)
+    assert y_pred.shape == (50,) and y_pred.dtype == np.int64 and proba.shape == (50, 3)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(predict(net, X, batch_size=50)[0], y_pred)
+    path = tmp_path / "net.pt"
+    save_checkpoint(path, net, {"classes": ["N", "S", "V"], "fold": 1, "acc": 0.99})
+    net2, meta = load_checkpoint(path)
+    assert meta == {"classes": ["N", "S", "V"], "fold": 1, "acc": 0.99}
+    np.testing.assert_array_equal(predict(net2, X, batch_size=7)[1], proba)
+
+
+def test_plot_learning_curves():
+    import matplotlib.pyplot as plt
+
+    from ecgtut.plots import plot_learning_curves
+
+    X, y = synthetic_beats()
+    _, h = small_run(X_test=X[500:], y_test=y[500:])
+    axes = plot_learning_curves(h)
+    assert len(axes) == 2 and axes[1].get_title() == "Accuracy"
+    assert len(axes[1].get_lines()) == 4  # training, validation, test, epoch kept
+    plt.close("all")
