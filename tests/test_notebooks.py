@@ -1,0 +1,51 @@
+"""The committed notebooks carry real outputs: the course reads well without running it.
+
+nbval (run by the same ``pytest`` command) re-executes every notebook in fast
+mode and compares the outputs; these checks make sure there is something to
+compare and that nothing broken was committed.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = ["01_reading_mitdb", "02_denoising", "03_beat_segmentation",
+            "04_multiscale_cnn", "05_cross_validation"]
+
+
+def _cells(path):
+    return json.loads(path.read_text())
+
+
+def test_every_chapter_is_there():
+    assert [p.stem for p in NOTEBOOKS][: len(CHAPTERS)] == CHAPTERS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_executed_and_clean(path):
+    nb = _cells(path)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert code, "no code cells"
+    assert all(c.get("outputs") is not None for c in code)
+    assert sum(bool(c["outputs"]) for c in code) >= len(code) // 2, "most cells have no output"
+    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, f"stored error: {errors[0].get('ename')}"
+    figures = [o for c in code for o in c["outputs"] if "image/png" in o.get("data", {})]
+    assert figures, "no PNG figure in the outputs"
+    assert not any("image/svg+xml" in o.get("data", {}) for c in code for o in c["outputs"])
+    assert all("execution" not in c["metadata"] for c in code), "per-cell timings stored"
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "not run top to bottom on a fresh kernel"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_shows_fast_mode_and_ends_with_exercises(path):
+    nb = _cells(path)
+    first_code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert "ECGTUT_FAST" in "".join(first_code["source"])
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert any(m.lstrip().startswith("## Summary") for m in markdown)
+    assert any(m.lstrip().startswith("## Exercises") for m in markdown)
