@@ -119,8 +119,8 @@ def format_metrics_table(metrics: dict) -> str:
     Example
     -------
     >>> m = classification_metrics([0, 1, 2], [0, 0, 0], classes=("N", "S", "V"))
-    >>> print(format_metrics_table(m).splitlines()[2])
-    S             1      0.000          —      0.000
+    >>> print(format_metrics_table(m).splitlines()[3])
+    S            1      0.000          —      0.000
     """
     lines = [f"{'class':<6}{'support':>8}{'Se':>11}{'+P':>11}{'F1':>11}", "-" * 47]
     for c, pc in metrics["per_class"].items():

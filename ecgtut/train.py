@@ -489,7 +489,7 @@ def lr_schedule(recipe="fast", steps_per_epoch: int = 1, epochs: int | None = No
 
     Example
     -------
-    >>> lrs = lr_schedule("fast", steps_per_epoch=100)
+    >>> lrs = lr_schedule("fast", steps_per_epoch=100, epochs=6)
     >>> lrs.shape, float(lrs.max()), round(float(lrs[0]), 5)   # one-cycle: starts at lr / 25
     ((600,), 0.003, 0.00012)
     """

@@ -163,3 +163,14 @@ def fake_physionet(data_dir, monkeypatch):
     monkeypatch.setattr(wfdb, "dl_database", dl_database)
     monkeypatch.setattr(wfdb, "dl_files", dl_files)
     return state
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a test module's tiny PyTorch models on one thread (fastest, and no oversubscription)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

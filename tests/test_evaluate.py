@@ -1,15 +1,12 @@
 """Tests of ecgtut.evaluate: metrics by hand, folds, reproduce's JSON, the CLI and plots."""
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
-import torch
 
 from ecgtut.evaluate import (
     REFERENCE,
@@ -26,16 +23,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 CLASSES4 = ("N", "S", "V", "F")
-DATA = Path(os.environ.get("ECGTUT_DATA", "/work/shared/mitdb"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread, and a busy CI machine cannot oversubscribe it."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def synthetic_beats(n=400, seed=0):
@@ -194,11 +184,10 @@ def test_plot_selection_pitfall(cv):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (DATA / "100.hea").is_file(), reason="MIT-BIH not found")
-def test_cli_reproduce_fast_json(tmp_path):
+def test_cli_reproduce_fast_json(tmp_path, data_dir):
     out = tmp_path / "result.json"
     cmd = [sys.executable, "-m", "ecgtut", "reproduce", "--fast", "--quiet",
-           "--data", str(DATA), "--json", str(out)]
+           "--data", str(data_dir), "--json", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "write-up" in proc.stdout

@@ -22,13 +22,7 @@ N_PARAMS_4 = 720_508
 N_PARAMS_5_F2 = N_PARAMS_4 + 512 + 33  # 721 053
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread, and a busy CI machine cannot oversubscribe it."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def n_params(net):
