@@ -145,7 +145,7 @@ def build_parser():
     _add_data_option(p)
     p.add_argument("--classes", type=int, choices=(4, 5), default=4,
                    help="4 (N, S, V, F) or 5 (with Q) classes (default 4)")
-    p.add_argument("--folds", type=int, default=5, help="number of folds (default 5)")
+    p.add_argument("--folds", type=int, help="number of folds (default 5; 2 with --fast)")
     p.add_argument("--epochs", type=int, help="maximum epochs per fold (default: the recipe's)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--fast", action="store_true",

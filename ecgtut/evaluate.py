@@ -293,7 +293,7 @@ def _subsample(y, n, seed, min_per_class=20):
     return np.sort(np.concatenate(idx))
 
 
-def reproduce(data=None, classes=4, folds=5, epochs=None, seed=0, fast=False, progress=True,
+def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False, progress=True,
               recipe="fast") -> dict:
     """Reproduce the write-up's intra-patient k-fold experiment on MIT-BIH; plain JSON.
 
@@ -304,8 +304,10 @@ def reproduce(data=None, classes=4, folds=5, epochs=None, seed=0, fast=False, pr
         (default: ``$ECGTUT_DATA``, see :func:`ecgtut.find_data_dir`).
     classes : 4, 5 or sequence of str
         4: N, S, V, F; 5: with Q.
-    folds, seed : int
-        Number of folds and the seed of everything random.
+    folds : int, optional
+        Number of folds (default 5, or 2 with ``fast``).
+    seed : int
+        The seed of everything random.
     epochs : int, optional
         Epochs per fold (default: the recipe's).
     fast : bool
@@ -335,7 +337,8 @@ def reproduce(data=None, classes=4, folds=5, epochs=None, seed=0, fast=False, pr
     batch_size = None  # the recipe's
     if fast:  # smoke run: small batches, so that 2 epochs of 1 350 beats still learn something
         keep = _subsample(y, 3000, seed)
-        X, y, folds, epochs, batch_size = X[keep], y[keep], 2, epochs or 2, 32
+        X, y, folds, epochs, batch_size = X[keep], y[keep], folds or 2, epochs or 2, 32
+    folds = folds or 5
     cv = cross_validate(X, y, classes, folds=folds, seed=seed, recipe=recipe, epochs=epochs,
                         batch_size=batch_size, progress=progress)
     fold_keys = ("fold", "accuracy", "macro_f1", "per_class", "confusion", "best_epoch",
