@@ -531,11 +531,11 @@ def selection_optimism(accuracy, n_test, n_checks=100, n_sim=2000, seed=0):
     return np.maximum.accumulate(scores, axis=1).mean(axis=0) - accuracy
 
 
-def same_record_neighbours(X_train, record_train, X_test, record_test):
+def same_record_neighbours(X_train, record_train, X_test, record_test, normalize="zscore"):
     """For each test beat: is its nearest training beat from the same record (patient)?
 
-    Beats are standardised one by one (as the network sees them, see
-    :func:`ecgtut.standardize_beats`); "nearest" is the Euclidean distance.
+    Beats are normalised one by one as the network sees them (see
+    :func:`ecgtut.normalize_beats`); "nearest" is the Euclidean distance.
 
     Parameters
     ----------
@@ -543,6 +543,8 @@ def same_record_neighbours(X_train, record_train, X_test, record_test):
         Beats.
     record_train, record_test : arrays of str, shape (n_train,) and (n_test,)
         Record of each beat.
+    normalize : "zscore", "center" or None
+        How beats are normalised before measuring distances.
 
     Returns
     -------
@@ -561,11 +563,12 @@ def same_record_neighbours(X_train, record_train, X_test, record_test):
     """
     from sklearn.neighbors import NearestNeighbors
 
-    from ecgtut.train import standardize_beats
+    from ecgtut.model import normalize_beats
 
     record_train, record_test = np.asarray(record_train), np.asarray(record_test)
-    nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(standardize_beats(X_train))
-    nearest = nn.kneighbors(standardize_beats(X_test), return_distance=False)[:, 0]
+    nn = NearestNeighbors(n_neighbors=1, algorithm="brute")
+    nn.fit(normalize_beats(X_train, normalize))
+    nearest = nn.kneighbors(normalize_beats(X_test, normalize), return_distance=False)[:, 0]
     names, counts = np.unique(record_train, return_counts=True)
     share = dict(zip(names.tolist(), (counts / len(record_train)).tolist()))
     chance = np.array([share.get(r, 0.0) for r in record_test.tolist()])

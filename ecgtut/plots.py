@@ -874,46 +874,49 @@ def plot_receptive_fields(beat, fields, before=0.4, after=0.5, ax=None, ylabel="
     return ax
 
 
-def plot_standardized_beats(X, Z, labels=None, before=0.4, after=0.5, axes=None):
-    """A few beats as cut (mV) beside the same beats standardised (mean 0, std 1).
+def plot_normalized_beats(X, normalized, labels=None, before=0.4, after=0.5, axes=None):
+    """A few beats as cut (mV) beside the same beats normalised, one panel per way.
 
     Parameters
     ----------
     X : np.ndarray, shape (n_beats, n_samples)
         Beats in mV.
-    Z : np.ndarray, shape (n_beats, n_samples)
-        The same beats standardised, from :func:`ecgtut.standardize_beats`.
+    normalized : dict of str to np.ndarray (n_beats, n_samples)
+        The same beats normalised, e.g. ``{"center": normalize_beats(X, "center"),
+        "zscore": normalize_beats(X, "zscore")}`` (see :func:`ecgtut.normalize_beats`).
     labels : list of str, optional
         Legend entry of each beat.
     before, after : float
         The window the beats were cut with, in seconds (for the time axis).
-    axes : two matplotlib Axes, optional
+    axes : matplotlib Axes, one per panel (``1 + len(normalized)``), optional
 
     Returns
     -------
-    array of two matplotlib Axes
+    array of matplotlib Axes
 
     Examples
     --------
     >>> X = np.random.default_rng(0).normal(size=(3, 251))
-    >>> axes = plot_standardized_beats(X, X / X.std(1, keepdims=True), ["a", "b", "c"])
-    >>> axes[0].get_legend_handles_labels()[1]
-    ['a', 'b', 'c']
+    >>> axes = plot_normalized_beats(X, {"zscore": X / X.std(1, keepdims=True)}, ["a", "b", "c"])
+    >>> len(axes), axes[0].get_legend_handles_labels()[1]
+    (2, ['a', 'b', 'c'])
     """
+    panels = {"as cut": X, **normalized}
     if axes is None:
-        axes = plt.subplots(1, 2, figsize=(11, 3.5), sharex=True, layout="constrained")[1]
+        axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.5), sharex=True,
+                            layout="constrained")[1]
     t = _beat_time(np.shape(X)[1], before, after)
     labels = labels if labels is not None else [f"beat {i}" for i in range(len(X))]
-    for i, label in enumerate(labels):
-        color = f"C{i % 10}"
-        axes[0].plot(t, X[i], color=color, lw=1, label=label)
-        axes[1].plot(t, Z[i], color=color, lw=1, label=label)
-    axes[0].set(xlabel="time from R peak (s)", ylabel="mV", title="As cut (mV)")
-    axes[1].set(xlabel="time from R peak (s)", ylabel="standard deviations",
-                title="Standardised: each beat has mean 0, std 1")
-    axes[0].legend(fontsize=8)
-    for ax in axes:
+    titles = {"as cut": ("As cut", "mV"),
+              "center": ("Centred: median to 0, amplitude kept", "mV"),
+              "zscore": ("Standardised: mean 0, std 1", "standard deviations")}
+    for ax, (name, Z) in zip(axes, panels.items(), strict=True):
+        for i, label in enumerate(labels):
+            ax.plot(t, Z[i], color=f"C{i % 10}", lw=1, label=label)
+        title, ylabel = titles.get(name, (name, ""))
+        ax.set(xlabel="time from R peak (s)", ylabel=ylabel, title=title)
         ax.axhline(0, color="0.8", lw=0.8)
+    axes[0].legend(fontsize=8)
     return np.asarray(axes)
 
 
@@ -1041,7 +1044,7 @@ __all__ += [
     "plot_model_diagram",
     "plot_receptive_fields",
     "plot_split_counts",
-    "plot_standardized_beats",
+    "plot_normalized_beats",
 ]
 
 

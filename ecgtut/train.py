@@ -42,7 +42,7 @@ from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 from tqdm import tqdm
 
-from ecgtut.model import MultiScaleCNN
+from ecgtut.model import MultiScaleCNN, normalize_beats
 
 __all__ = [
     "RECIPES", "BeatDataset", "standardize_beats", "set_seed", "default_device",
@@ -64,10 +64,10 @@ RECIPES = {
 def standardize_beats(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Standardise every beat on its own: subtract its mean, divide by its std.
 
-    Each beat then has mean 0 and standard deviation 1, whatever the gain of
-    the recording or the amplitude of the patient's QRS: the network learns
-    shapes, not amplitudes. No statistic is shared between beats, so nothing
-    leaks from the test fold into training.
+    Each beat then has mean 0 and standard deviation 1, whatever its
+    amplitude: only the shape is left. The same as
+    ``normalize_beats(X, "zscore")``, which :class:`~ecgtut.model.MultiScaleCNN`
+    applies to its input by default.
 
     Parameters
     ----------
@@ -86,22 +86,20 @@ def standardize_beats(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     >>> np.round(Z, 3)
     array([[-1.225,  0.   ,  1.225]], dtype=float32)
     """
-    X = np.asarray(X, dtype=np.float32)
-    mean = X.mean(axis=-1, keepdims=True)
-    std = X.std(axis=-1, keepdims=True)
-    return (X - mean) / np.maximum(std, eps)
+    return normalize_beats(np.asarray(X, dtype=np.float32), "zscore", eps)
 
 
 class BeatDataset(Dataset):
-    """Beats as a PyTorch dataset, standardised beat by beat.
+    """Beats as a PyTorch dataset.
 
-    Every beat is standardised on its own (minus its mean, divided by its
-    std, see :func:`standardize_beats`) once, when the dataset is built.
+    Beats are kept as cut (in mV, float32): the model normalises each beat
+    itself (``MultiScaleCNN(normalize=...)``, see :func:`normalize_beats`), so
+    training, prediction and a saved model all see beats the same way.
 
     Parameters
     ----------
     X : array, shape (n_beats, n_samples)
-        Beats (not standardised).
+        Beats, in mV.
     y : array of int, shape (n_beats,), optional
         Class indices; ``None`` for unlabelled beats (labels are then -1).
     features : array, shape (n_beats, n_features), optional
@@ -121,8 +119,7 @@ class BeatDataset(Dataset):
     """
 
     def __init__(self, X, y=None, features=None):
-        X = standardize_beats(X)
-        self.X = torch.from_numpy(X).unsqueeze(1)
+        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32)).unsqueeze(1)
         y = np.full(len(X), -1) if y is None else np.asarray(y)
         self.y = torch.as_tensor(y, dtype=torch.long)
         self.features = None if features is None else torch.as_tensor(
@@ -326,7 +323,7 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     model : torch.nn.Module
         For instance ``MultiScaleCNN(n_classes)``; trained in place.
     X_train, X_val : arrays, shape (n, 251)
-        Beats (standardised beat by beat inside, see :class:`BeatDataset`).
+        Beats in mV (the model normalises each beat, see :func:`normalize_beats`).
     y_train, y_val : arrays of int, shape (n,)
         Class indices.
     recipe : str or dict
@@ -412,7 +409,7 @@ def predict(model, X, batch_size: int = 1024, features=None, device=None):
     model : torch.nn.Module
         A trained model.
     X : array, shape (n_beats, 251)
-        Beats, not standardised (done here, as in training).
+        Beats in mV, as cut (the model normalises them, as in training).
     batch_size : int
         Beats per forward pass (memory only; results do not depend on it).
     features : array, shape (n_beats, n_features), optional
@@ -440,12 +437,13 @@ def predict(model, X, batch_size: int = 1024, features=None, device=None):
 
 
 def save_checkpoint(path, model, meta: dict | None = None) -> None:
-    """Save a :class:`MultiScaleCNN`'s weights, its shape and a ``meta`` dict.
+    """Save a :class:`MultiScaleCNN`'s weights, its shape and normalisation, and a ``meta`` dict.
 
     ``meta`` must hold plain values only (numbers, strings, lists, dicts), so
     that :func:`load_checkpoint` can read it back with ``weights_only=True``.
     """
-    config = {k: getattr(model, k) for k in ("n_classes", "n_samples", "n_features")}
+    config = {k: getattr(model, k)
+              for k in ("n_classes", "n_samples", "n_features", "normalize")}
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"config": config, "state_dict": state, "meta": dict(meta or {})}, path)
 

@@ -153,13 +153,14 @@ def test_plot_receptive_fields_bars_centred_on_the_r_peak():
     assert "k = 4, 6: 17 samples = 61 ms" in [t.get_text() for t in ax.texts]
 
 
-def test_plot_standardized_beats_two_panels():
+def test_plot_normalized_beats_one_panel_per_normalisation():
     X = np.random.default_rng(0).normal(size=(3, 251)) * [[1], [2], [5]]
-    Z = ecgtut.standardize_beats(X)
-    axes = ecgtut.plot_standardized_beats(X, Z, ["a", "b", "c"])
-    assert len(axes) == 2 and axes[0].get_ylabel() == "mV"
-    beats = [ln for ln in axes[1].lines if len(ln.get_ydata()) == 251]
-    assert len(beats) == 3 and np.allclose(beats[2].get_ydata(), Z[2])
+    Z = {"center": ecgtut.normalize_beats(X, "center"), "zscore": ecgtut.standardize_beats(X)}
+    axes = ecgtut.plot_normalized_beats(X, Z, ["a", "b", "c"])
+    assert len(axes) == 3 and axes[0].get_ylabel() == "mV"
+    assert axes[2].get_ylabel() == "standard deviations"
+    beats = [ln for ln in axes[2].lines if len(ln.get_ydata()) == 251]
+    assert len(beats) == 3 and np.allclose(beats[2].get_ydata(), Z["zscore"][2])
     assert beats[0].get_xdata()[0] == pytest.approx(-0.4)
 
 

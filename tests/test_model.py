@@ -1,9 +1,16 @@
 """Tests of ecgtut.model: shapes, parameter count, summary and receptive fields."""
 
+import numpy as np
 import pytest
 import torch
 
-from ecgtut.model import BRANCH_KERNELS, MultiScaleCNN, model_summary, receptive_fields
+from ecgtut.model import (
+    BRANCH_KERNELS,
+    MultiScaleCNN,
+    model_summary,
+    normalize_beats,
+    receptive_fields,
+)
 
 # Parameter count by hand, for 251-sample beats and 4 classes.
 # Branch lengths (no padding, pool 2 floors):
@@ -79,3 +86,33 @@ def test_receptive_fields():
     assert [rf["samples"] for rf in rfs] == [17, 23, 29]
     assert rfs[0]["ms"] == pytest.approx(17 / (251 / 0.9) * 1000)
     assert receptive_fields(fs=360)[2]["ms"] == pytest.approx(29 / 360 * 1000)
+
+
+def test_normalize_beats_center_and_zscore():
+    X = np.array([[1.0, 2.0, 6.0], [4.0, 4.0, 4.0]])
+    np.testing.assert_array_equal(normalize_beats(X, "center"), [[-1, 0, 4], [0, 0, 0]])
+    Z = normalize_beats(X, "zscore")
+    np.testing.assert_allclose(Z[0].std(), 1, atol=1e-6)
+    np.testing.assert_array_equal(Z[1], 0)  # a flat beat: zeros, not NaN
+    t = torch.as_tensor(X, dtype=torch.float32)
+    torch.testing.assert_close(normalize_beats(t, "zscore"), torch.as_tensor(Z))
+    assert normalize_beats(X, None).dtype == np.float32
+    with pytest.raises(ValueError, match="normalisation"):
+        normalize_beats(X, "minmax")
+
+
+@pytest.mark.parametrize(("normalize", "change"), [("center", lambda x: x + 0.7),
+                                                   ("zscore", lambda x: 3 * x - 1)])
+def test_model_normalises_its_input(normalize, change):
+    """A baseline offset does not change the output of a centring model; a gain
+    and an offset do not change that of a z-scoring model; but a gain does
+    change the output of a centring model (it keeps the amplitude)."""
+    torch.manual_seed(0)
+    net = MultiScaleCNN(n_classes=4, normalize=normalize).eval()
+    x = torch.randn(5, 251)
+    with torch.no_grad():
+        torch.testing.assert_close(net(change(x)), net(x), atol=1e-4, rtol=1e-4)
+        if normalize == "center":
+            assert not torch.allclose(net(2 * x), net(x), atol=1e-3)
+    with pytest.raises(ValueError, match="normalisation"):
+        MultiScaleCNN(normalize="minmax")
