@@ -86,7 +86,7 @@ def standardize_beats(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     >>> np.round(Z, 3)
     array([[-1.225,  0.   ,  1.225]], dtype=float32)
     """
-    return normalize_beats(np.asarray(X, dtype=np.float32), "zscore", eps)
+    return normalize_beats(X, "zscore", eps)
 
 
 class BeatDataset(Dataset):
