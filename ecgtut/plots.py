@@ -920,6 +920,51 @@ def plot_normalized_beats(X, normalized, labels=None, before=0.4, after=0.5, axe
     return np.asarray(axes)
 
 
+def plot_augmented_beats(x, augmented, before=0.4, after=0.5, zoom=0.1, axes=None):
+    """One beat as cut beside random augmented copies of it, whole and around the R peak.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n_samples,)
+        The beat (mV).
+    augmented : np.ndarray, shape (n_copies, n_samples)
+        Copies of it from :func:`ecgtut.augment_beats`.
+    before, after : float
+        The window the beat was cut with, in seconds (for the time axis).
+    zoom : float
+        Half-width of the right panel around the R peak, in seconds.
+    axes : two matplotlib Axes, optional
+
+    Returns
+    -------
+    array of 2 matplotlib Axes
+
+    Examples
+    --------
+    >>> x = np.exp(-np.linspace(-20, 30, 251) ** 2)
+    >>> axes = plot_augmented_beats(x, np.stack([np.roll(x, 2), np.roll(x, -3)]))
+    >>> len(axes), len(axes[0].lines)
+    (2, 4)
+    """
+    if axes is None:
+        axes = plt.subplots(1, 2, figsize=(12, 3.5), layout="constrained",
+                            gridspec_kw={"width_ratios": [2, 1]})[1]
+    t = _beat_time(len(x), before, after)
+    for ax in axes:
+        for i, copy in enumerate(augmented):
+            ax.plot(t, copy, lw=1, alpha=0.8, color=f"C{i % 10}",
+                    label="augmented copies" if i == 0 else None)
+        ax.plot(t, x, color="black", lw=2, label="as cut")
+        ax.axvline(0, color="0.5", ls=":", lw=1)
+        ax.set(xlabel="time from R peak (s)", ylabel="mV")
+    axes[0].set_title(f"One beat and {len(augmented)} random copies")
+    axes[0].legend(fontsize=8)
+    axes[1].set_xlim(-zoom, zoom)
+    axes[1].set_xticks(np.linspace(-zoom, zoom, 5))
+    axes[1].set_title("Around the R peak")
+    return np.asarray(axes)
+
+
 def plot_split_counts(splits, classes, ax=None, log=True):
     """Beats per class in each split, with each class's share of its split above the bars.
 
@@ -1039,6 +1084,7 @@ def plot_confidence(proba, y_true, ax=None, bins=20):
 
 
 __all__ += [
+    "plot_augmented_beats",
     "plot_confidence",
     "plot_lr_schedule",
     "plot_model_diagram",

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 import ecgtut  # noqa: E402
 
@@ -161,6 +162,17 @@ def test_plot_normalized_beats_one_panel_per_normalisation():
     assert axes[2].get_ylabel() == "standard deviations"
     beats = [ln for ln in axes[2].lines if len(ln.get_ydata()) == 251]
     assert len(beats) == 3 and np.allclose(beats[2].get_ydata(), Z["zscore"][2])
+    assert beats[0].get_xdata()[0] == pytest.approx(-0.4)
+
+
+def test_plot_augmented_beats_copies_and_zoom():
+    x = np.exp(-np.linspace(-20, 30, 251) ** 2).astype(np.float32)
+    copies = ecgtut.augment_beats(np.tile(x, (4, 1)), generator=torch.Generator().manual_seed(0))
+    axes = ecgtut.plot_augmented_beats(x, copies, zoom=0.05)
+    beats = [ln for ln in axes[0].lines if len(ln.get_ydata()) == 251]
+    assert len(beats) == 5 and np.array_equal(beats[-1].get_ydata(), x)  # the original on top
+    assert np.allclose(beats[0].get_ydata(), copies[0])
+    assert axes[1].get_xlim() == pytest.approx((-0.05, 0.05))
     assert beats[0].get_xdata()[0] == pytest.approx(-0.4)
 
 

@@ -7,8 +7,10 @@ import torch
 
 from ecgtut.model import MultiScaleCNN
 from ecgtut.train import (
+    R_PEAK_SAMPLE,
     RECIPES,
     BeatDataset,
+    augment_beats,
     fit,
     load_checkpoint,
     predict,
@@ -122,6 +124,51 @@ def test_early_stopping_on_validation():
     _, h = fit(net, X[:150], y[:150], X[150:], y[150:], epochs=10, lr=0.0, patience=2,
                progress=False)
     assert h["epoch"] == [1, 2, 3] and h["best_epoch"] == 1
+
+
+def test_augment_beats_identity_and_types():
+    X, _ = synthetic_beats(5)
+    assert np.array_equal(augment_beats(X, shift=0, stretch=0), X)
+    t = torch.as_tensor(X).unsqueeze(1)  # (batch, 1, 251), as fit's batches
+    out = augment_beats(t, generator=torch.Generator().manual_seed(0))
+    assert isinstance(out, torch.Tensor) and out.shape == t.shape
+    assert not torch.equal(out, t)
+    assert R_PEAK_SAMPLE == pytest.approx(144 * 251 / 324)  # 0.4 s of 0.9 s, 360 Hz -> 251 samples
+
+
+def test_augment_beats_shift_and_stretch_about_the_r_peak():
+    # On a ramp x[t] = t, linear interpolation is exact: copy[t] = r + (t - r - s) / a,
+    # so each copy's slope gives 1/a and its value at the R peak gives s.
+    n, r = 251, 100
+    ramp = np.tile(np.arange(n, dtype=np.float32), (200, 1))
+    out = augment_beats(ramp, shift=3, stretch=0.1, r_peak=r,
+                        generator=torch.Generator().manual_seed(0))
+    slope = (out[:, 150] - out[:, 50]) / 100
+    a = 1 / slope
+    s = (r - out[:, r]) * a
+    assert np.all((a > 0.9 - 1e-4) & (a < 1.1 + 1e-4))
+    assert a.min() < 0.93 and a.max() > 1.07  # the whole range is used
+    assert np.allclose(s, np.round(s), atol=1e-3)  # whole samples
+    assert set(np.round(s).astype(int)) == set(range(-3, 4))
+    # a pure stretch leaves the R peak where it is
+    still = augment_beats(ramp, shift=0, stretch=0.1, r_peak=r)
+    assert np.allclose(still[:, r], r)
+    # repeatable with a seeded generator
+    again = augment_beats(ramp, 3, 0.1, r, generator=torch.Generator().manual_seed(0))
+    assert np.array_equal(out, again)
+
+
+def test_fit_augments_training_beats_only():
+    X, y = synthetic_beats()
+    _, plain = small_run(shift=0, stretch=0)
+    _, augmented = small_run()
+    assert RECIPES["fast"]["shift"] > 0 and RECIPES["writeup"]["shift"] == 0
+    assert plain["train_loss"] != augmented["train_loss"]
+    # validation beats are never augmented: a model's validation accuracy is the accuracy
+    # of its predictions on the beats as they are
+    net, h = small_run()
+    acc = np.mean(predict(net, X[400:500])[0] == y[400:500])
+    assert acc == pytest.approx(h["val_acc"][h["best_epoch"] - 1])
 
 
 def test_recipes_and_options():
