@@ -6,7 +6,7 @@ The package follows the order the course teaches it::
     denoise   -> db6 wavelet denoising, band-pass alternative       (chapter 02)
     beats     -> R-peak-centred beat windows, the cached beat set   (chapter 03)
     model     -> the three-branch multi-scale 1-D CNN               (chapter 04)
-    train     -> datasets, the training loop, checkpoints           (chapter 04)
+    train     -> datasets, augmentation, training loop, checkpoints (chapter 04)
     evaluate  -> Se, +P, F1, confusion matrices, cross-validation   (chapter 05)
     plots     -> one plotting function per figure of the course
 
