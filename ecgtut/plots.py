@@ -951,8 +951,8 @@ def plot_augmented_beats(x, augmented, before=0.4, after=0.5, zoom=0.1, axes=Non
                             gridspec_kw={"width_ratios": [2, 1]})[1]
     t = _beat_time(len(x), before, after)
     for ax in axes:
-        for i, copy in enumerate(augmented):
-            ax.plot(t, copy, lw=1, alpha=0.8, color=f"C{i % 10}",
+        for i, beat in enumerate(augmented):
+            ax.plot(t, beat, lw=1, alpha=0.8, color=f"C{i % 10}",
                     label="augmented copies" if i == 0 else None)
         ax.plot(t, x, color="black", lw=2, label="as cut")
         ax.axvline(0, color="0.5", ls=":", lw=1)
