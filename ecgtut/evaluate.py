@@ -32,7 +32,8 @@ from sklearn.model_selection import StratifiedKFold
 
 __all__ = [
     "REFERENCE", "classification_metrics", "format_metrics_table", "compare_with_reference",
-    "cross_validate", "epoch_selection_pitfall", "reproduce", "format_reproduce_report",
+    "kfold_splits", "cross_validate", "epoch_selection_pitfall", "reproduce",
+    "format_reproduce_report",
 ]
 
 #: The write-up's intra-patient 5-fold results (SPEC section 7; the best fold the
@@ -162,11 +163,17 @@ def compare_with_reference(metrics: dict, n_classes: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def _mean_std(values):
+    """Mean and std (``ddof=1``) of the defined values (``None`` is skipped); None if too few."""
+    values = [v for v in values if v is not None]
+    return (float(np.mean(values)) if values else None,
+            float(np.std(values, ddof=1)) if len(values) > 1 else None)
+
+
 def _mean_metrics(fold_metrics: list[dict]) -> dict:
     """Mean of accuracy, macro F1, Se and +P over folds, skipping undefined values."""
     def mean(values):
-        values = [v for v in values if v is not None]
-        return float(np.mean(values)) if values else None
+        return _mean_std(values)[0]
 
     classes = fold_metrics[0]["per_class"]
     return {
@@ -175,6 +182,34 @@ def _mean_metrics(fold_metrics: list[dict]) -> dict:
         "per_class": {c: {k: mean([m["per_class"][c][k] for m in fold_metrics])
                           for k in ("se", "ppv")} for c in classes},
     }
+
+
+def kfold_splits(y, folds=5, seed=0, val_fraction=0.1):
+    """The training, validation and test beats of each round of a stratified k-fold.
+
+    Test folds come from ``StratifiedKFold(folds, shuffle=True,
+    random_state=seed)``; round ``k`` then carves a stratified validation
+    split (``val_fraction`` of its training folds, seed ``seed + k``) out of
+    the training folds. These are the splits of :func:`cross_validate`.
+
+    Yields
+    ------
+    train, val, test : arrays of int
+        Indices into ``y``, one triple per round.
+
+    Example
+    -------
+    >>> y = np.array([0] * 40 + [1] * 10)
+    >>> [tuple(map(len, s)) for s in kfold_splits(y, folds=5)][0]
+    (36, 4, 10)
+    """
+    from ecgtut.train import stratified_split
+
+    y = np.asarray(y)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for k, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        tr, va = stratified_split(y[train_idx], val_fraction, seed=seed + k)
+        yield train_idx[tr], train_idx[va], test_idx
 
 
 def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None,
@@ -222,18 +257,15 @@ def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None
         ``seconds``: wall time.
     """
     from ecgtut.model import MultiScaleCNN
-    from ecgtut.train import fit, predict, set_seed, stratified_split
+    from ecgtut.train import fit, predict, set_seed
 
     X, y = np.asarray(X), np.asarray(y)
     n_features = 0 if features is None else np.asarray(features).shape[1]
     F = (lambda idx: None) if features is None else (lambda idx: np.asarray(features)[idx])
     start, results, histories = time.perf_counter(), [], []
     y_pred = np.full(len(y), -1)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for k, (train_idx, test_idx) in enumerate(splitter.split(X, y)):
+    for k, (tr, va, test_idx) in enumerate(kfold_splits(y, folds, seed, val_fraction)):
         t0 = time.perf_counter()
-        tr, va = stratified_split(y[train_idx], val_fraction, seed=seed + k)
-        tr, va = train_idx[tr], train_idx[va]
         set_seed(seed + k)
         net = MultiScaleCNN(n_classes=len(classes), n_samples=X.shape[1], n_features=n_features)
         test = dict(X_test=X[test_idx], y_test=y[test_idx], features_test=F(test_idx))
@@ -283,16 +315,6 @@ def epoch_selection_pitfall(histories: list[dict]) -> dict:
             "mean_test_selected": float(np.mean(test_sel))}
 
 
-def _subsample(y, n, seed, min_per_class=20):
-    """Indices of about ``n`` beats keeping class ratios, at least ``min_per_class`` each."""
-    rng = np.random.default_rng(seed)
-    labels, counts = np.unique(y, return_counts=True)
-    take = np.maximum(np.round(counts * n / len(y)).astype(int), min_per_class)
-    idx = [rng.choice(np.flatnonzero(y == c), min(t, m), replace=False)
-           for c, t, m in zip(labels, take, counts, strict=True)]
-    return np.sort(np.concatenate(idx))
-
-
 def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False, progress=True,
               recipe="fast") -> dict:
     """Reproduce the write-up's intra-patient k-fold experiment on MIT-BIH; plain JSON.
@@ -336,7 +358,7 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     X, y = data.xy(classes)
     batch_size = None  # the recipe's
     if fast:  # smoke run: small batches, so that 2 epochs of 1 350 beats still learn something
-        keep = _subsample(y, 3000, seed)
+        keep = stratified_subsample(y, 3000, seed)
         X, y, folds, epochs, batch_size = X[keep], y[keep], folds or 2, epochs or 2, 32
     folds = folds or 5
     cv = cross_validate(X, y, classes, folds=folds, seed=seed, recipe=recipe, epochs=epochs,
@@ -358,21 +380,13 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
 
 
 def format_reproduce_report(result: dict) -> str:
-    """Per-fold and mean metrics of :func:`reproduce`, beside the write-up's."""
+    """Per-fold metrics of :func:`reproduce` (:func:`format_fold_table`), beside the write-up's."""
     classes = result["classes"]
     s = result["settings"]
     head = (f"{len(classes)}-class, {s['protocol']} ({s['folds']} folds"
             f"{', fast smoke run' if s['fast'] else ''}), {result['n_beats']} beats, "
             f"{result['seconds']:.0f} s")
-    cols = "".join(f"{c + ' Se/+P':>14}" for c in classes)
-    lines = [head, "", f"{'fold':<6}{'acc':>9}{'F1':>7}{cols}{'epoch':>7}{'s':>6}"]
-    rows = [*result["folds"], {"fold": "mean", **result}]
-    for r in rows:
-        pcs = "".join(f"{_fmt(r['per_class'][c]['se']) + '/' + _fmt(r['per_class'][c]['ppv']):>14}"
-                      for c in classes)
-        tail = f"{r['best_epoch']:>7}{r['seconds']:>6.0f}" if "best_epoch" in r else ""
-        lines.append(f"{r['fold']!s:<6}{_fmt(r['accuracy'], percent=True):>9}"
-                     f"{_fmt(r['macro_f1'], 2):>7}{pcs}{tail}")
+    lines = [head, "", format_fold_table(result)]
     if len(classes) in REFERENCE:
         lines += ["", "Mean over folds beside the write-up's (its best fold):",
                   compare_with_reference(result, len(classes))]
@@ -412,7 +426,14 @@ def stratified_subsample(y, n=None, seed=0, min_per_class=20):
     array([90, 20, 10])
     """
     y = np.asarray(y)
-    return np.arange(len(y)) if n is None else _subsample(y, n, seed, min_per_class)
+    if n is None:
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    labels, counts = np.unique(y, return_counts=True)
+    take = np.maximum(np.round(counts * n / len(y)).astype(int), min_per_class)
+    idx = [rng.choice(np.flatnonzero(y == c), min(t, m), replace=False)
+           for c, t, m in zip(labels, take, counts, strict=True)]
+    return np.sort(np.concatenate(idx))
 
 
 def fold_class_counts(y, folds=5, seed=0, stratified=True, n_classes=None):
@@ -472,16 +493,9 @@ def format_fold_table(cv: dict) -> str:
     std       23.57 %    0.236    0.000/0.354    0.354/0.000
     """
     classes, rows = cv["classes"], cv["folds"]
-
-    def col(get):
-        values = [get(r) for r in rows]
-        values = [v for v in values if v is not None]
-        return (float(np.mean(values)) if values else None,
-                float(np.std(values, ddof=1)) if len(values) > 1 else None)
-
     getters = [lambda r: r["accuracy"], lambda r: r["macro_f1"]]
     getters += [lambda r, c=c, k=k: r["per_class"][c][k] for c in classes for k in ("se", "ppv")]
-    stats = [col(g) for g in getters]
+    stats = [_mean_std([g(r) for r in rows]) for g in getters]
     lines = [f"{'fold':<6}{'accuracy':>11}{'macro F1':>9}"
              + "".join(f"{c + ' Se/+P':>15}" for c in classes) + f"{'epoch':>7}"]
     table = [(str(r["fold"]), [g(r) for g in getters], r.get("best_epoch", "")) for r in rows]

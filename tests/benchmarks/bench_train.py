@@ -24,11 +24,11 @@ import json
 import time
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from ecgtut.beats import load_beats
+from ecgtut.evaluate import kfold_splits
 from ecgtut.model import MultiScaleCNN
-from ecgtut.train import RECIPES, fit, predict, set_seed, stratified_split
+from ecgtut.train import RECIPES, fit, predict, set_seed
 
 
 def time_to(history, threshold):
@@ -70,10 +70,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     X, y = load_beats(args.data, progress=False).xy(("N", "S", "V", "F"))
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(X, y)
-    train_idx, test_idx = list(folds)[args.fold]
-    tr, va = stratified_split(y[train_idx], 0.1, seed=args.fold)
-    tr, va = train_idx[tr], train_idx[va]
+    tr, va, test_idx = list(kfold_splits(y, folds=5, seed=0))[args.fold]  # as `reproduce`
     data = (X[tr], y[tr], X[va], y[va], X[test_idx], y[test_idx])
     print(f"fold {args.fold + 1}/5: {len(tr)} training, {len(va)} validation, "
           f"{len(test_idx)} test beats; threshold val_acc >= {args.threshold:.4f}")
