@@ -118,7 +118,8 @@ def test_plot_class_by_record_on_the_beat_set(beats):
 def test_lr_schedule_matches_what_fit_records():
     lrs = ecgtut.lr_schedule("fast", steps_per_epoch=10)
     assert lrs.shape == (10 * ecgtut.RECIPES["fast"]["epochs"],)  # every step of every epoch
-    assert lrs.max() == pytest.approx(3e-3) and lrs[0] == pytest.approx(3e-3 / 25)
+    peak = ecgtut.RECIPES["fast"]["lr"]
+    assert lrs.max() == pytest.approx(peak) and lrs[0] == pytest.approx(peak / 25)
     assert 0.25 < np.argmax(lrs) / len(lrs) < 0.35  # one-cycle: warm up over 30 % of the steps
     assert np.all(np.diff(lrs[np.argmax(lrs):]) <= 0) and lrs[-1] < 1e-6
     assert np.allclose(ecgtut.lr_schedule("writeup", steps_per_epoch=3, epochs=2), 1e-3)
