@@ -44,10 +44,10 @@ from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 from tqdm import tqdm
 
-from ecgtut.model import BEAT_FS, MultiScaleCNN, normalize_beats
+from ecgtut.model import BEAT_FS, MultiScaleCNN
 
 __all__ = [
-    "RECIPES", "R_PEAK_SAMPLE", "BeatDataset", "standardize_beats", "augment_beats", "set_seed",
+    "RECIPES", "R_PEAK_SAMPLE", "BeatDataset", "augment_beats", "set_seed",
     "default_device", "stratified_split", "fit", "predict", "save_checkpoint", "load_checkpoint",
 ]
 
@@ -68,34 +68,6 @@ RECIPES = {
 #: Where the R peak sits in a beat, in samples: 0.4 s into the 0.9 s window
 #: resampled to 251 samples (0.4 s x 278.9 Hz = 111.6).
 R_PEAK_SAMPLE = 0.4 * BEAT_FS
-
-
-def standardize_beats(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Standardise every beat on its own: subtract its mean, divide by its std.
-
-    Each beat then has mean 0 and standard deviation 1, whatever its
-    amplitude: only the shape is left. The same as
-    ``normalize_beats(X, "zscore")``, which :class:`~ecgtut.model.MultiScaleCNN`
-    applies to its input by default.
-
-    Parameters
-    ----------
-    X : array, shape (n_beats, n_samples)
-        Beats, in mV or any unit.
-    eps : float
-        Floor on the std so that a flat beat gives zeros instead of NaN.
-
-    Returns
-    -------
-    array, shape (n_beats, n_samples), float32
-
-    Example
-    -------
-    >>> Z = standardize_beats(np.array([[1.0, 2.0, 3.0]]))
-    >>> np.round(Z, 3)
-    array([[-1.225,  0.   ,  1.225]], dtype=float32)
-    """
-    return normalize_beats(X, "zscore", eps)
 
 
 def augment_beats(x, shift: int = 3, stretch: float = 0.05, r_peak: float = R_PEAK_SAMPLE,
@@ -161,7 +133,7 @@ class BeatDataset(Dataset):
     """Beats as a PyTorch dataset.
 
     Beats are kept as cut (in mV, float32): the model normalises each beat
-    itself (``MultiScaleCNN(normalize=...)``, see :func:`normalize_beats`), so
+    itself (``MultiScaleCNN(normalize=...)``, see :func:`~ecgtut.model.normalize_beats`), so
     training, prediction and a saved model all see beats the same way.
 
     Parameters
@@ -399,7 +371,7 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     model : torch.nn.Module
         For instance ``MultiScaleCNN(n_classes)``; trained in place.
     X_train, X_val : arrays, shape (n, 251)
-        Beats in mV (the model normalises each beat, see :func:`normalize_beats`).
+        Beats in mV (the model normalises each beat, see :func:`~ecgtut.model.normalize_beats`).
     y_train, y_val : arrays of int, shape (n,)
         Class indices.
     recipe : str or dict

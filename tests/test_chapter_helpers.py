@@ -157,7 +157,7 @@ def test_plot_receptive_fields_bars_centred_on_the_r_peak():
 
 def test_plot_normalized_beats_one_panel_per_normalisation():
     X = np.random.default_rng(0).normal(size=(3, 251)) * [[1], [2], [5]]
-    Z = {"center": ecgtut.normalize_beats(X, "center"), "zscore": ecgtut.standardize_beats(X)}
+    Z = {how: ecgtut.normalize_beats(X, how) for how in ("center", "zscore")}
     axes = ecgtut.plot_normalized_beats(X, Z, ["a", "b", "c"])
     assert len(axes) == 3 and axes[0].get_ylabel() == "mV"
     assert axes[2].get_ylabel() == "standard deviations"

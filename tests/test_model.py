@@ -116,3 +116,12 @@ def test_model_normalises_its_input(normalize, change):
             assert not torch.allclose(net(2 * x), net(x), atol=1e-3)
     with pytest.raises(ValueError, match="normalisation"):
         MultiScaleCNN(normalize="minmax")
+
+
+def test_normalize_beats_zscore_numpy():
+    X = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, 5.0, 5.0, 5.0]])
+    Z = normalize_beats(X, "zscore")
+    assert Z.dtype == np.float32
+    np.testing.assert_allclose(Z[0].mean(), 0, atol=1e-6)
+    np.testing.assert_allclose(Z[0].std(), 1, atol=1e-6)
+    np.testing.assert_array_equal(Z[1], 0)  # a flat beat: zeros, not NaN

@@ -16,7 +16,6 @@ from ecgtut.train import (
     predict,
     save_checkpoint,
     set_seed,
-    standardize_beats,
     stratified_split,
 )
 
@@ -43,15 +42,6 @@ def small_run(**kw):
     net = MultiScaleCNN(n_classes=3)
     return fit(net, X[:400], y[:400], X[400:500], y[400:500], epochs=3, batch_size=32,
                progress=False, seed=0, **kw)
-
-
-def test_standardize_beats():
-    X = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, 5.0, 5.0, 5.0]])
-    Z = standardize_beats(X)
-    assert Z.dtype == np.float32
-    np.testing.assert_allclose(Z[0].mean(), 0, atol=1e-6)
-    np.testing.assert_allclose(Z[0].std(), 1, atol=1e-6)
-    np.testing.assert_array_equal(Z[1], 0)  # a flat beat: zeros, not NaN
 
 
 def test_beat_dataset_items_and_batches():
