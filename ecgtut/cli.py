@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from pathlib import Path
 
 from ecgtut.data import AAMI_NAMES, RECORDS, DataError
 
@@ -24,6 +26,31 @@ def _add_data_option(parser):
         metavar="DIR",
         help="database folder (default: $ECGTUT_DATA, else the download folder)",
     )
+
+
+def _int_at_least(minimum):
+    """An argparse type: a whole number no smaller than ``minimum``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _json_target_problem(path):
+    """Why ``path`` cannot be written (checked before a long run starts), or None."""
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        return f"cannot write --json {path}: folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write --json {path}: folder {folder} is not writable"
+    if Path(path).is_dir():
+        return f"cannot write --json {path}: it is a folder"
+    return None
 
 
 def _write_json(path, obj):
@@ -145,9 +172,12 @@ def build_parser():
     _add_data_option(p)
     p.add_argument("--classes", type=int, choices=(4, 5), default=4,
                    help="4 (N, S, V, F) or 5 (with Q) classes (default 4)")
-    p.add_argument("--folds", type=int, help="number of folds (default 5; 2 with --fast)")
-    p.add_argument("--epochs", type=int, help="maximum epochs per fold (default: the recipe's)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--folds", type=_int_at_least(2),
+                   help="number of folds, 2 or more (default 5; 2 with --fast)")
+    p.add_argument("--epochs", type=_int_at_least(1),
+                   help="maximum epochs per fold (default: the recipe's)")
+    p.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="random seed, 0 or more (default 0)")
     p.add_argument("--fast", action="store_true",
                    help="smoke run: a few thousand beats, 2 folds, 1-2 epochs")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
@@ -159,6 +189,10 @@ def build_parser():
 def main(argv=None):
     """Entry point of the ``ecgtut`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    problem = getattr(args, "json", None) and _json_target_problem(args.json)
+    if problem:  # say so now, not after a run of several minutes
+        print(f"ecgtut {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_DATA_ERROR
     try:
         return args.func(args)
     except DataError as exc:

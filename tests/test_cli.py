@@ -179,6 +179,37 @@ def test_usage_errors_exit_2(capsys):
         assert "usage: ecgtut" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, fragment", [
+    (["--folds", "1"], "argument --folds: must be at least 2, got 1"),
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    (["--folds", "five"], "argument --folds: expected a whole number, got 'five'"),
+])
+def test_reproduce_rejects_bad_numbers_before_running(capsys, monkeypatch, argv, fragment):
+    monkeypatch.setattr("ecgtut.evaluate.reproduce", _must_not_run)
+    with pytest.raises(SystemExit) as info:
+        main(["reproduce", *argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err
+    assert f"ecgtut reproduce: error: {fragment}" in err
+
+
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("the run started although its arguments were wrong")
+
+
+@pytest.mark.parametrize("command", ["prepare", "reproduce"])
+def test_json_target_checked_before_the_run(capsys, monkeypatch, tmp_path, command):
+    monkeypatch.setattr("ecgtut.evaluate.reproduce", _must_not_run)
+    monkeypatch.setattr("ecgtut.beats.load_beats", _must_not_run)
+    missing = tmp_path / "no_such_folder" / "out.json"
+    status, _, err = run_cli(capsys, command, "--json", missing)
+    assert_one_line_error(status, err, command, "cannot write --json", "does not exist",
+                          str(tmp_path / "no_such_folder"))
+    status, _, err = run_cli(capsys, command, "--json", tmp_path)
+    assert_one_line_error(status, err, command, "it is a folder")
+
+
 def test_interrupt(capsys, monkeypatch, data_dir):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
