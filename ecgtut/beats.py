@@ -302,7 +302,8 @@ def load_beats(
     data_dir : str or path-like, optional
         Database folder (see :func:`ecgtut.find_data_dir`).
     records : list of str, optional
-        Records to use; default :data:`ecgtut.RECORDS` (44 records).
+        Records to use; default :data:`ecgtut.RECORDS` (44 records). A record
+        named twice is used once.
     lead, before, after, n_samples, denoise_method, fs
         As in :func:`beats_from_record`.
     cache : bool
@@ -324,7 +325,7 @@ def load_beats(
     {'N': 90081, 'S': 2781, 'V': 7008, 'F': 802, 'Q': 15}
     """
     folder = find_data_dir(data_dir)
-    records = [str(r) for r in (records or RECORDS)]
+    records = list(dict.fromkeys(str(r) for r in (records or RECORDS)))  # each record once
     params = dict(
         lead=lead, before=before, after=after, n_samples=n_samples,
         denoise_method=denoise_method, fs=fs,

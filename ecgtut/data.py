@@ -252,12 +252,16 @@ def download_mitdb(dest=None, records=None, progress=True):
     Raises
     ------
     DataError
-        If the download fails or a file does not match PhysioNet's checksum.
+        If the folder cannot be created, the download fails or a file does not
+        match PhysioNet's checksum.
     """
     from tqdm import tqdm
 
     dest = Path(dest) if dest is not None else default_data_dir()
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the download folder {dest}: {exc.strerror}") from exc
     records = list(records or RECORDS_ALL)
     bar = tqdm(records, desc="downloading mitdb", unit="record", disable=not progress)
     try:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -105,6 +106,15 @@ def test_download_error_with_progress_bar_ends_on_its_own_line(capsys, fake_phys
     status, _, err = run_cli(capsys, "download", "--dest", tmp_path)
     assert status == 2 and "Traceback" not in err
     assert err.splitlines()[-1].startswith("ecgtut download: error: download from PhysioNet")
+
+
+def test_download_folder_cannot_be_created(capsys, fake_physionet, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    status, out, err = run_cli(capsys, "download", "--dest", blocker / "mitdb", "--quiet")
+    assert_one_line_error(status, err, "download", "cannot create the download folder",
+                          str(blocker / "mitdb"))
+    assert out == ""
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -254,6 +264,11 @@ def test_prepare_some_records_without_cache(capsys, tmp_path, data_dir):
     assert report["records"] == 2 and report["dropped"] == 3
     # annotated N beats: 2239 in 100 (both end beats dropped), 2082 in 103 (last one dropped)
     assert report["counts"] == {"N": 2237 + 2081, "S": 33 + 2, "V": 1, "F": 0, "Q": 0}
+    # a record named twice is used once (same set, so the cached one)
+    argv[argv.index("100, 103")] = "100,103,100"
+    status, out, _ = run_cli(capsys, *argv)
+    assert status == 0 and "(cache," in out
+    assert json.loads(out_json.read_text()) == {**report, "seconds": ANY}
 
 
 def test_prepare_record_without_beats(capsys, mitdb_links, replace_file):
