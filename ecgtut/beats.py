@@ -142,7 +142,16 @@ class BeatSet:
         X : np.ndarray, shape (n_kept, n_samples), float32
         y : np.ndarray of int64, shape (n_kept,)
             Index of each beat's class in ``classes``.
+
+        Raises
+        ------
+        ValueError
+            If a class is not one of the AAMI classes or is named twice.
         """
+        unknown = [c for c in classes if c not in AAMI_CLASSES]
+        if unknown or len(set(classes)) != len(classes):
+            raise ValueError(f"classes must be distinct AAMI classes ({', '.join(AAMI_CLASSES)}), "
+                             f"got {tuple(classes)}")
         keep = np.isin(self.aami, list(classes))
         y = np.zeros(int(keep.sum()), dtype=np.int64)
         for i, c in enumerate(classes):

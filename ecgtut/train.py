@@ -159,7 +159,14 @@ class BeatDataset(Dataset):
     """
 
     def __init__(self, X, y=None, features=None):
-        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32)).unsqueeze(1)
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2:
+            raise ValueError(f"expected beats of shape (n_beats, n_samples), got {X.shape}"
+                             + ("; for one beat x, pass x[None]" if X.ndim == 1 else ""))
+        for name, other in (("y", y), ("features", features)):
+            if other is not None and len(other) != len(X):
+                raise ValueError(f"{len(X)} beats but {len(other)} rows of {name}")
+        self.X = torch.as_tensor(X).unsqueeze(1)
         y = np.full(len(X), -1) if y is None else np.asarray(y)
         self.y = torch.as_tensor(y, dtype=torch.long)
         self.features = None if features is None else torch.as_tensor(

@@ -106,6 +106,9 @@ def test_xy(beats):
     assert len(X5) == BEATS_44 and np.bincount(y5).tolist() == list(COUNTS_44.values())
     Xs, ys = beats.xy(classes=("S", "V"))  # label order follows ``classes``
     assert np.bincount(ys).tolist() == [COUNTS_44["S"], COUNTS_44["V"]]
+    for bad in (("N", "X"), ("N", "N", "V"), ("n",)):
+        with pytest.raises(ValueError, match="distinct AAMI classes"):
+            beats.xy(classes=bad)
 
 
 def test_record_100_ends(data_dir, beats):

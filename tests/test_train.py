@@ -55,6 +55,20 @@ def test_beat_dataset_items_and_batches():
     assert len(BeatDataset(X)) == 20 and int(BeatDataset(X)[0][1]) == -1
 
 
+def test_beat_dataset_says_what_is_wrong_with_its_input():
+    X, y = synthetic_beats(20)
+    with pytest.raises(ValueError, match=r"got \(251,\); for one beat x, pass x\[None\]"):
+        BeatDataset(X[0])
+    with pytest.raises(ValueError, match=r"got \(20, 1, 251\)"):
+        BeatDataset(X[:, None])
+    with pytest.raises(ValueError, match="20 beats but 19 rows of y"):
+        BeatDataset(X, y[:19])
+    with pytest.raises(ValueError, match="20 beats but 3 rows of features"):
+        BeatDataset(X, y, features=np.ones((3, 2)))
+    with pytest.raises(ValueError, match="for one beat"):  # predict goes through it
+        predict(MultiScaleCNN(4), X[0])
+
+
 def test_set_seed_repeats():
     set_seed(3)
     a = (torch.rand(3), np.random.rand())
