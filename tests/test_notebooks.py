@@ -49,3 +49,12 @@ def test_notebook_shows_fast_mode_and_ends_with_exercises(path):
     markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
     assert any(m.lstrip().startswith("## Summary") for m in markdown)
     assert any(m.lstrip().startswith("## Exercises") for m in markdown)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_code_cell_is_introduced_by_markdown(path):
+    # STYLE: markdown (what and why) -> one short code cell -> a figure
+    cells = _cells(path)["cells"]
+    orphans = [i for i in range(len(cells)) if cells[i]["cell_type"] == "code"
+               and (i == 0 or cells[i - 1]["cell_type"] != "markdown")]
+    assert not orphans, f"code cells {orphans} follow another code cell, with no text between"
