@@ -211,7 +211,7 @@ def beats_from_record(
 
     Examples
     --------
-    >>> bs = beats_from_record("100", "../shared/mitdb")   # doctest: +SKIP
+    >>> bs = beats_from_record("100")
     >>> bs.X.shape, bs.dropped        # the first and the last beat are too close to the ends
     ((2271, 251), {'100': 2})
     """
@@ -329,7 +329,7 @@ def load_beats(
 
     Examples
     --------
-    >>> bs = load_beats("../shared/mitdb")   # doctest: +SKIP
+    >>> bs = load_beats(progress=False)
     >>> bs.counts()
     {'N': 90081, 'S': 2781, 'V': 7008, 'F': 802, 'Q': 15}
     """

@@ -142,7 +142,14 @@ def _cmd_reproduce(args):
 
 
 def build_parser():
-    """The argument parser of the ``ecgtut`` command."""
+    """The argument parser of the ``ecgtut`` command.
+
+    Example
+    -------
+    >>> args = build_parser().parse_args(["reproduce", "--classes", "5", "--fast"])
+    >>> args.command, args.classes, args.folds, args.fast
+    ('reproduce', 5, None, True)
+    """
     parser = argparse.ArgumentParser(
         prog="ecgtut",
         description="Heartbeat classification from ECG (MIT-BIH): data and experiments "
@@ -187,7 +194,24 @@ def build_parser():
 
 
 def main(argv=None):
-    """Entry point of the ``ecgtut`` console script; returns the exit status."""
+    """Entry point of the ``ecgtut`` console script; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``ecgtut`` (default: the command line's).
+
+    Returns
+    -------
+    int
+        0 on success, 1 when ``verify`` finds bad files, 2 for a data or usage
+        error (explained in one line on stderr), 130 when interrupted.
+
+    Example
+    -------
+    >>> main(["verify", "--data", "/no/such/folder"])   # the reason goes to stderr
+    2
+    """
     args = build_parser().parse_args(argv)
     problem = getattr(args, "json", None) and _json_target_problem(args.json)
     if problem:  # say so now, not after a run of several minutes

@@ -141,6 +141,11 @@ def default_data_dir():
     -------
     pathlib.Path
         ``$XDG_DATA_HOME/ecgtut/mitdb`` (``~/.local/share/ecgtut/mitdb``).
+
+    Example
+    -------
+    >>> default_data_dir().parts[-2:]
+    ('ecgtut', 'mitdb')
     """
     return _xdg("XDG_DATA_HOME", ".local/share") / "ecgtut" / "mitdb"
 
@@ -148,7 +153,16 @@ def default_data_dir():
 def cache_dir():
     """Folder for derived files (the cached beat sets), never inside the data folder.
 
-    ``$ECGTUT_CACHE`` if set, else ``$XDG_CACHE_HOME/ecgtut`` (``~/.cache/ecgtut``).
+    Returns
+    -------
+    pathlib.Path
+        ``$ECGTUT_CACHE`` if set, else ``$XDG_CACHE_HOME/ecgtut`` (``~/.cache/ecgtut``).
+        It is created when the first beat set is saved.
+
+    Example
+    -------
+    >>> cache_dir()   # doctest: +SKIP
+    PosixPath('/home/student/.cache/ecgtut')
     """
     env = os.environ.get("ECGTUT_CACHE")
     return Path(env) if env else _xdg("XDG_CACHE_HOME", ".cache") / "ecgtut"
@@ -170,6 +184,13 @@ def find_data_dir(data_dir=None):
     ------
     DataError
         If the folder does not exist, with a hint on how to get the data.
+
+    Example
+    -------
+    >>> find_data_dir("/no/such/folder")
+    Traceback (most recent call last):
+    ...
+    ecgtut.data.DataError: database folder not found: /no/such/folder (the folder given); ...
     """
     if data_dir is not None:
         path, origin = Path(data_dir), "the folder given"
@@ -214,7 +235,7 @@ def verify_mitdb(data_dir=None, records=None):
 
     Examples
     --------
-    >>> verify_mitdb("../shared/mitdb")          # doctest: +SKIP
+    >>> verify_mitdb()       # the folder of $ECGTUT_DATA (or of ecgtut download)
     {}
     """
     folder = find_data_dir(data_dir)
@@ -254,6 +275,13 @@ def download_mitdb(dest=None, records=None, progress=True):
     DataError
         If the folder cannot be created, the download fails or a file does not
         match PhysioNet's checksum.
+
+    Example
+    -------
+    Needs PhysioNet (about 100 MB), so it is not run as a test:
+
+    >>> download_mitdb("~/data/mitdb")   # doctest: +SKIP
+    PosixPath('/home/student/data/mitdb')
     """
     from tqdm import tqdm
 
@@ -421,7 +449,7 @@ def read_record(record, data_dir=None, lead=0, fs=None):
 
     Examples
     --------
-    >>> rec = read_record("100", "../shared/mitdb")   # doctest: +SKIP
+    >>> rec = read_record("100")
     >>> rec.signal.shape, rec.fs, rec.lead
     ((650000,), 360, 'MLII')
     """
@@ -471,7 +499,7 @@ def read_annotations(record, data_dir=None, extension="atr", fs=None):
 
     Examples
     --------
-    >>> ann = read_annotations("100", "../shared/mitdb")   # doctest: +SKIP
+    >>> ann = read_annotations("100")
     >>> len(ann.sample), len(ann.beats().sample)
     (2274, 2273)
     """
@@ -507,8 +535,8 @@ def count_symbols(records=None, data_dir=None):
 
     Examples
     --------
-    >>> count_symbols(["100"], "../shared/mitdb")   # doctest: +SKIP
-    {'N': 2239, 'A': 33, 'V': 1, '+': 1}
+    >>> count_symbols(["100"])
+    {'N': 2239, 'A': 33, '+': 1, 'V': 1}
     """
     counts = Counter()
     for record in records or RECORDS:

@@ -232,6 +232,14 @@ def denoise_signal(signal, fs, method="wavelet"):
     ------
     ValueError
         For an unknown method, naming the choices.
+
+    Example
+    -------
+    >>> t = np.arange(3600) / 360                            # 10 s at 360 Hz
+    >>> x = np.sin(2 * np.pi * 5 * t) + 0.5 * np.sin(2 * np.pi * 0.1 * t)  # 5 Hz + slow drift
+    >>> y = denoise_signal(x, 360, method="bandpass")
+    >>> bool(np.abs(y[600:-600] - np.sin(2 * np.pi * 5 * t)[600:-600]).max() < 0.05)
+    True
     """
     key = str(method).lower()
     key = {"db6": "wavelet", "dwt": "wavelet", "butterworth": "bandpass"}.get(key, key)

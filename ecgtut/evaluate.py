@@ -117,6 +117,16 @@ def format_metrics_table(metrics: dict) -> str:
 
     Undefined values are shown as an em dash.
 
+    Parameters
+    ----------
+    metrics : dict
+        What :func:`classification_metrics` returns.
+
+    Returns
+    -------
+    str
+        Columns class, support, Se, +P, F1; a last line with accuracy and macro F1.
+
     Example
     -------
     >>> m = classification_metrics([0, 1, 2], [0, 0, 0], classes=("N", "S", "V"))
@@ -192,6 +202,17 @@ def kfold_splits(y, folds=5, seed=0, val_fraction=0.1):
     split (``val_fraction`` of its training folds, seed ``seed + k``) out of
     the training folds. These are the splits of :func:`cross_validate`.
 
+    Parameters
+    ----------
+    y : array of int, shape (n_beats,)
+        Class of each beat.
+    folds : int
+        Number of folds (rounds), at least 2.
+    seed : int
+        Seed of the folds and of the validation splits.
+    val_fraction : float
+        Share (0-1) of each round's training folds held out for validation.
+
     Yields
     ------
     train, val, test : arrays of int
@@ -255,6 +276,16 @@ def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None
         over folds (k, k); ``y_pred``: the out-of-fold prediction of every
         beat (n_beats,); ``histories``: one :func:`fit` history per fold;
         ``seconds``: wall time.
+
+    Example
+    -------
+    Two folds of 60 random "beats", one short epoch each (a few seconds):
+
+    >>> X = np.random.default_rng(0).normal(size=(60, 251)).astype("float32")
+    >>> y = np.arange(60) % 2
+    >>> cv = cross_validate(X, y, ("N", "V"), folds=2, epochs=1, batch_size=16, progress=False)
+    >>> len(cv["folds"]), int(np.sum(cv["confusion"])), cv["y_pred"].shape
+    (2, 60, (60,))
     """
     from ecgtut.model import MultiScaleCNN
     from ecgtut.train import fit, predict, set_seed
@@ -296,6 +327,12 @@ def epoch_selection_pitfall(histories: list[dict]) -> dict:
     reported number is biased upwards. Needs histories recorded with
     ``track_test=True``.
 
+    Parameters
+    ----------
+    histories : list of dict
+        One :func:`ecgtut.train.fit` history per fold (``cv["histories"]``),
+        each with ``best_epoch`` and ``test_acc``.
+
     Returns
     -------
     dict of lists (one value per fold) and their means
@@ -303,6 +340,13 @@ def epoch_selection_pitfall(histories: list[dict]) -> dict:
         the honest number), ``test_selected`` (best test accuracy over
         epochs: the optimistic one), ``val_epoch``, ``test_epoch``,
         ``mean_val_selected``, ``mean_test_selected``.
+
+    Example
+    -------
+    >>> h = {"best_epoch": 2, "test_acc": [0.95, 0.97, 0.98, 0.96]}
+    >>> p = epoch_selection_pitfall([h])
+    >>> p["val_selected"], p["test_selected"], p["test_epoch"]
+    ([0.97], [0.98], [3])
     """
     if not all("test_acc" in h for h in histories):
         raise ValueError("these histories have no test_acc: run with track_test=True")
@@ -346,6 +390,14 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
         (means over folds; ``None`` where undefined), ``confusion`` (pooled
         counts), ``folds`` (per-fold metrics), ``seconds`` (wall time), and
         ``classes``, ``n_beats``, ``settings``.
+
+    Example
+    -------
+    The smoke run of the command ``ecgtut reproduce --fast`` (needs the database):
+
+    >>> result = reproduce(fast=True, progress=False)   # doctest: +SKIP
+    >>> result["settings"]["folds"], sorted(result["per_class"])   # doctest: +SKIP
+    (2, ['F', 'N', 'S', 'V'])
     """
     start = time.perf_counter()
     if classes in _CLASS_SETS:
@@ -380,7 +432,19 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
 
 
 def format_reproduce_report(result: dict) -> str:
-    """Per-fold metrics of :func:`reproduce` (:func:`format_fold_table`), beside the write-up's."""
+    """Per-fold metrics of :func:`reproduce` (:func:`format_fold_table`), beside the write-up's.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`reproduce` returns.
+
+    Returns
+    -------
+    str
+        A title line (classes, protocol, folds, beats, seconds), the per-fold
+        table, then the mean beside the write-up's numbers (4 or 5 classes).
+    """
     classes = result["classes"]
     s = result["settings"]
     head = (f"{len(classes)}-class, {s['protocol']} ({s['folds']} folds"
@@ -479,6 +543,16 @@ def format_fold_table(cv: dict) -> str:
     The std row (over folds, ``ddof=1``) shows how much one split alone can
     move a number. Undefined values are shown as an em dash and left out of
     the mean and std.
+
+    Parameters
+    ----------
+    cv : dict
+        What :func:`cross_validate` or :func:`reproduce` returns: ``classes``
+        and ``folds`` (metrics per fold, with ``fold`` and ``best_epoch``).
+
+    Returns
+    -------
+    str
 
     Example
     -------

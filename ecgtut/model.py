@@ -187,6 +187,15 @@ def model_summary(model: MultiScaleCNN) -> str:
 
     Shapes are for one beat (batch size 1); ``-1`` stands for the batch.
 
+    Parameters
+    ----------
+    model : MultiScaleCNN
+
+    Returns
+    -------
+    str
+        One line per layer (name, output shape, parameters), then the total.
+
     Example
     -------
     >>> print(model_summary(MultiScaleCNN()).splitlines()[-1])

@@ -71,6 +71,14 @@ def plot_record(signal, fs, annotations=None, start=0.0, duration=10.0, ax=None,
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> from ecgtut.data import Annotations
+    >>> ann = Annotations(np.array([100, 400]), np.array(["N", "V"]), 360.0)
+    >>> ax = plot_record(np.sin(np.arange(3600) / 50), 360, ann, duration=2, title="100")
+    >>> [t.get_text() for t in ax.texts], ax.get_title()
+    (['N', 'V'], '100')
     """
     ax = _ax(ax)
     win = _window(fs, len(signal), start, duration)
@@ -104,6 +112,13 @@ def plot_beat_anatomy(signal, fs, waves, ax=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> waves = dict(P_on=100, P=140, Q=260, R=300, S=340, T=550, T_off=700, R_next=1100)
+    >>> ax = plot_beat_anatomy(np.sin(np.arange(1200) / 100), 1000, waves)
+    >>> [t.get_text() for t in ax.texts if t.get_text().endswith("ms")]
+    ['RR 800 ms', 'PR 160 ms', 'QT 440 ms']
     """
     ax = _ax(ax, figsize=(10, 4))
     t = np.arange(len(signal)) / fs
@@ -150,6 +165,14 @@ def plot_wavelet_bands(bands, fs, start=0.0, duration=5.0, dropped=(), axes=None
     Returns
     -------
     np.ndarray of Axes
+
+    Examples
+    --------
+    >>> from ecgtut.denoise import wavelet_bands
+    >>> bands = wavelet_bands(np.random.default_rng(0).normal(size=4000), fs=360, level=3)
+    >>> axes = plot_wavelet_bands(bands, 360, dropped=["cD1"])
+    >>> len(axes), axes[-1].lines[0].get_color()
+    (4, 'tab:red')
     """
     if axes is None:
         _, axes = plt.subplots(len(bands), 1, figsize=(10, 1.1 * len(bands)), sharex=True,
@@ -181,6 +204,13 @@ def plot_denoising(raw, clean, fs, start=0.0, duration=5.0, ax=None, labels=("ra
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> x = np.sin(np.arange(1800) / 50)
+    >>> ax = plot_denoising(x + 0.1, x, fs=360)
+    >>> ax.get_legend_handles_labels()[1]
+    ['raw', 'denoised']
     """
     ax = _ax(ax)
     win = _window(fs, len(raw), start, duration)
@@ -211,6 +241,14 @@ def plot_spectrum(signals, fs, ax=None, fmax=None, seconds=8.0):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> x = np.sin(2 * np.pi * 10 * np.arange(3600) / 360)
+    >>> ax = plot_spectrum({"10 Hz sine": x}, fs=360, fmax=50)
+    >>> f, pxx = ax.lines[0].get_data()
+    >>> float(f[np.argmax(pxx)])  # the peak, in Hz
+    10.0
     """
     ax = _ax(ax)
     for label, x in signals.items():
@@ -323,6 +361,12 @@ def plot_class_counts(counts, ax=None, log=True):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_class_counts({"N": 900, "S": 30, "V": 70})
+    >>> [t.get_text() for t in ax.texts]
+    ['900', '30', '70']
     """
     ax = _ax(ax, figsize=(6, 3.5))
     names = list(counts)
@@ -349,6 +393,13 @@ def plot_beats(X, before=0.4, after=0.5, n=50, ax=None, color="tab:blue", title=
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> X = np.tile(np.sin(np.linspace(0, 3, 251)), (3, 1))
+    >>> ax = plot_beats(X)
+    >>> ax.get_title(), len(ax.lines)  # 3 beats, their mean, the R-peak line
+    ('3 beats', 5)
     """
     ax = _ax(ax, figsize=(5, 3.5))
     t = _beat_time(X.shape[1], before, after)
@@ -375,6 +426,13 @@ def plot_class_means(X, aami, classes=AAMI_CLASSES, before=0.4, after=0.5, n=50,
     Returns
     -------
     np.ndarray of Axes
+
+    Examples
+    --------
+    >>> X, aami = np.zeros((6, 251)), np.array(["N", "N", "N", "S", "V", "V"])
+    >>> axes = plot_class_means(X, aami, classes=("N", "S", "V"))
+    >>> [ax.get_title() for ax in axes]
+    ['N (3 beats)', 'S (1 beat)', 'V (2 beats)']
     """
     if axes is None:
         _, axes = plt.subplots(1, len(classes), figsize=(3.2 * len(classes), 3), sharey=True,
@@ -382,7 +440,7 @@ def plot_class_means(X, aami, classes=AAMI_CLASSES, before=0.4, after=0.5, n=50,
     for ax, c in zip(np.atleast_1d(axes), classes):
         Xc = X[aami == c]
         plot_beats(Xc, before, after, n=n, ax=ax, color=CLASS_COLORS[c],
-                   title=f"{c} ({len(Xc)} beats)")
+                   title=f"{c} ({len(Xc)} beat{'' if len(Xc) == 1 else 's'})")
     return axes
 
 
@@ -601,6 +659,14 @@ def plot_learning_curves(history, axes=None):
     Returns
     -------
     array of two matplotlib Axes
+
+    Examples
+    --------
+    >>> history = {"train_loss": [0.5, 0.3, 0.2], "val_loss": [0.4, 0.3, 0.35],
+    ...            "train_acc": [0.8, 0.9, 0.95], "val_acc": [0.85, 0.9, 0.88], "best_epoch": 2}
+    >>> axes = plot_learning_curves(history)
+    >>> [ax.get_title() for ax in axes], axes[1].get_legend_handles_labels()[1]
+    (['Loss', 'Accuracy'], ['training', 'validation', 'epoch kept'])
     """
     if axes is None:
         axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")[1]
@@ -639,6 +705,12 @@ def plot_confusion(cm, classes, normalize=False, ax=None, title=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_confusion(np.array([[8, 2], [1, 9]]), ["N", "V"])
+    >>> [t.get_text() for t in ax.texts], ax.get_title()
+    (['8', '2', '1', '9'], 'Confusion matrix (beats)')
     """
     import seaborn as sns
 
@@ -677,6 +749,13 @@ def plot_misclassified(X, y_true, y_pred, classes, n=8, axes=None, before=0.4, a
     Returns
     -------
     array of matplotlib Axes
+
+    Examples
+    --------
+    >>> X = np.zeros((4, 251))
+    >>> axes = plot_misclassified(X, [0, 0, 1, 1], [0, 1, 0, 1], ["N", "V"], n=2)
+    >>> [ax.get_title() for ax in axes]
+    ['true N → predicted V', 'true V → predicted N']
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     wrong = np.flatnonzero(y_true != y_pred)
@@ -718,6 +797,12 @@ def plot_selection_pitfall(pitfall, ax=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_selection_pitfall({"val_selected": [0.98, 0.97], "test_selected": [0.99, 0.98]})
+    >>> ax.get_legend_handles_labels()[1]
+    ['chosen on validation (mean 97.50 %)', 'chosen on the test fold (mean 98.50 %)']
     """
     ax = _ax(ax, figsize=(6, 3.5))
     val = 100 * np.asarray(pitfall["val_selected"])
@@ -1116,6 +1201,12 @@ def plot_kfold_scheme(folds=5, val_fraction=0.1, ax=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_kfold_scheme(folds=3)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['round 3', 'round 2', 'round 1']
     """
     ax = _ax(ax, figsize=(8, 0.45 * folds + 1.2))
     w = 1 / folds
@@ -1161,6 +1252,12 @@ def plot_fold_class_shares(counts, classes, ax=None, title=None, ymax=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_fold_class_shares([[9, 1], [8, 2]], ["N", "V"])
+    >>> np.round([bar.get_height() for bar in ax.patches], 2).tolist()  # fold 1, then fold 2
+    [1.06, 0.67, 0.94, 1.33]
     """
     counts = np.asarray(counts, dtype=float)
     folds, k = counts.shape
@@ -1193,6 +1290,13 @@ def plot_fold_scores(cv, ax=None, title=None):
     matplotlib Axes
         One column per score: a dot per fold, a black bar at the mean and a
         line of plus/minus one standard deviation (over folds).
+
+    Examples
+    --------
+    >>> fold = {"accuracy": 0.9, "macro_f1": 0.8, "per_class": {"N": {"se": 0.95, "ppv": 0.9}}}
+    >>> ax = plot_fold_scores({"classes": ["N"], "folds": [fold, fold]})
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['accuracy', 'macro F1', 'N Se', 'N +P']
     """
     classes = cv["classes"]
     names = ["accuracy", "macro F1"] + [f"{c} {s}" for s in ("Se", "+P") for c in classes]
@@ -1226,6 +1330,12 @@ def plot_selection_optimism(gains, ax=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_selection_optimism({"1000 test beats": np.array([0.0, 0.005, 0.01])})
+    >>> ax.lines[0].get_ydata().tolist()  # percentage points
+    [0.0, 0.5, 1.0]
     """
     ax = _ax(ax, figsize=(6, 3.5))
     for label, gain in gains.items():
@@ -1257,6 +1367,13 @@ def plot_same_record_neighbours(same, chance, labels, classes=None, ax=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> same, chance = np.array([True, True, False, True]), np.full(4, 0.5)
+    >>> ax = plot_same_record_neighbours(same, chance, np.array(["N", "N", "V", "V"]))
+    >>> [t.get_text() for t in ax.texts]
+    ['100 %', '50 %']
     """
     labels = np.asarray(labels)
     classes = list(classes) if classes is not None else sorted(set(labels.tolist()))

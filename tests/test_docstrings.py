@@ -1,0 +1,34 @@
+"""Every example in the package's docstrings runs and shows what it says.
+
+The examples are doctests: ``>>>`` lines with their expected output. The ones
+that read MIT-BIH find it through ``ECGTUT_DATA``, like a reader's session
+would, so those modules need the database (see ``conftest.data_dir``).
+"""
+
+import doctest
+import importlib
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+
+matplotlib.use("Agg")
+
+MODULES = ["data", "denoise", "beats", "model", "train", "evaluate", "plots", "cli"]
+NEED_DATA = {"data", "beats"}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, request, capsys):
+    if name in NEED_DATA:
+        request.getfixturevalue("data_dir")
+    module = importlib.import_module(f"ecgtut.{name}")
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    try:  # the plotting examples open some 30 figures: no warning about that
+        with matplotlib.rc_context({"figure.max_open_warning": 0}):
+            result = doctest.testmod(module, optionflags=flags, report=False)
+    finally:
+        plt.close("all")
+    report = capsys.readouterr().out
+    assert result.attempted > 0, f"ecgtut.{name} has no docstring example"
+    assert result.failed == 0, report
