@@ -165,7 +165,7 @@ def cache_dir():
     PosixPath('/home/student/.cache/ecgtut')
     """
     env = os.environ.get("ECGTUT_CACHE")
-    return Path(env) if env else _xdg("XDG_CACHE_HOME", ".cache") / "ecgtut"
+    return Path(env).expanduser() if env else _xdg("XDG_CACHE_HOME", ".cache") / "ecgtut"
 
 
 def find_data_dir(data_dir=None):
@@ -193,9 +193,9 @@ def find_data_dir(data_dir=None):
     ecgtut.data.DataError: database folder not found: /no/such/folder (the folder given); ...
     """
     if data_dir is not None:
-        path, origin = Path(data_dir), "the folder given"
+        path, origin = Path(data_dir).expanduser(), "the folder given"
     elif os.environ.get("ECGTUT_DATA"):
-        path, origin = Path(os.environ["ECGTUT_DATA"]), "ECGTUT_DATA"
+        path, origin = Path(os.environ["ECGTUT_DATA"]).expanduser(), "ECGTUT_DATA"
     else:
         path, origin = default_data_dir(), "the default folder"
     if not path.is_dir():
@@ -285,7 +285,7 @@ def download_mitdb(dest=None, records=None, progress=True):
     """
     from tqdm import tqdm
 
-    dest = Path(dest) if dest is not None else default_data_dir()
+    dest = Path(dest).expanduser() if dest is not None else default_data_dir()
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -378,7 +378,7 @@ class Annotations:
 
 def _record_path(record, data_dir):
     """Path stem of a record, with a clear error when its files are missing."""
-    stem = Path(record)
+    stem = Path(record).expanduser()
     if stem.parent == Path("."):  # a bare name: look in the database folder
         stem = find_data_dir(data_dir) / str(record)
     if not stem.with_suffix(".hea").is_file():

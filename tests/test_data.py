@@ -103,6 +103,25 @@ def test_find_data_dir_missing_says_how_to_get_the_data(how, tmp_path, monkeypat
     assert "\n" not in message
 
 
+def test_a_tilde_means_the_home_folder(tmp_path, monkeypatch):
+    # Python does not expand "~" by itself: a notebook passing "~/mitdb" means the home folder
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "mitdb").mkdir()
+    assert ecgtut.find_data_dir("~/mitdb") == tmp_path / "mitdb"
+    monkeypatch.setenv("ECGTUT_DATA", "~/mitdb")
+    assert ecgtut.find_data_dir() == tmp_path / "mitdb"
+    monkeypatch.setenv("ECGTUT_CACHE", "~/cache")
+    assert ecgtut.cache_dir() == tmp_path / "cache"
+
+
+def test_download_to_a_folder_under_home(tmp_path, monkeypatch, fake_physionet):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)  # where a literal "~" folder would appear
+    home = tmp_path / "home"
+    assert ecgtut.download_mitdb("~/dl", records=["100"], progress=False) == home / "dl"
+    assert (home / "dl" / "100.hea").is_file() and not (tmp_path / "~").exists()
+
+
 def test_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("ECGTUT_CACHE", str(tmp_path / "c"))
     assert ecgtut.cache_dir() == tmp_path / "c"
