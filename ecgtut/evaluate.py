@@ -84,6 +84,12 @@ def classification_metrics(y_true, y_pred, classes) -> dict:
     True
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    for name, v in (("y_true", y_true), ("y_pred", y_pred)):
+        if v.size and not (np.issubdtype(v.dtype, np.integer) and 0 <= v.min()
+                           and v.max() < len(classes)):
+            raise ValueError(f"{name} must hold class indices 0 to {len(classes) - 1} "
+                             f"(positions in classes={tuple(classes)}), got {v[:4].tolist()}"
+                             f"{'...' if v.size > 4 else ''}")
     labels = np.arange(len(classes))
     cm = confusion_matrix(y_true, y_pred, labels=labels)
     tp, support, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)

@@ -347,12 +347,27 @@ def _evaluate(net, loader, loss_fn, device):
     return total_loss / n, correct / n
 
 
+def _check_labels(n_classes, **labels):
+    """A clear error when labels are not class indices 0 .. n_classes - 1 of the model."""
+    if n_classes is None:
+        return
+    for name, y in labels.items():
+        y = np.asarray([] if y is None else y)
+        if y.size and (y.min() < 0 or y.max() >= n_classes):
+            bad = int(y.max()) if y.max() >= n_classes else int(y.min())
+            raise ValueError(f"{name} holds class {bad}, but the model has {n_classes} outputs "
+                             f"(classes 0 to {n_classes - 1})")
+
+
 def _loss_fn(class_weights, y_train, n_classes, device):
     """Cross-entropy, weighted per class if asked ("balanced": n / (k * count of the class))."""
     if isinstance(class_weights, str):
         classes = np.arange(n_classes) if n_classes else np.unique(y_train)
         class_weights = compute_class_weight(class_weights, classes=classes, y=np.asarray(y_train))
     if class_weights is not None:
+        if n_classes is not None and len(class_weights) != n_classes:
+            raise ValueError(
+                f"{len(class_weights)} class weights for a model of {n_classes} classes")
         class_weights = torch.as_tensor(class_weights, dtype=torch.float32, device=device)
     return nn.CrossEntropyLoss(weight=class_weights)
 
@@ -461,6 +476,7 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     """
     cfg = _recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, shift=shift,
                   stretch=stretch, patience=patience)
+    _check_labels(getattr(model, "n_classes", None), y_train=y_train, y_val=y_val, y_test=y_test)
     set_seed(seed)
     device = default_device(device)
     bf16 = _use_bf16(cfg.get("bf16", False), device)

@@ -82,6 +82,13 @@ def test_undefined_ppv_when_never_predicted():
     assert "\u2014" in table.splitlines()[3] and "accuracy 33.33 %" in table
 
 
+def test_metrics_want_class_indices():
+    with pytest.raises(ValueError, match=r"y_true must hold class indices 0 to 1"):
+        classification_metrics(["N", "V"], [0, 0], ("N", "V"))
+    with pytest.raises(ValueError, match=r"y_pred must hold class indices 0 to 1 .* got \[0, 2\]$"):
+        classification_metrics([0, 1], [0, 2], ("N", "V"))
+
+
 def test_reference_and_comparison():
     assert REFERENCE[4]["accuracy"] == 0.990 and REFERENCE[5]["accuracy"] == 0.9907
     assert REFERENCE[4]["per_class"]["S"] == {"se": 0.803, "ppv": 0.886}

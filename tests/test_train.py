@@ -69,6 +69,20 @@ def test_beat_dataset_says_what_is_wrong_with_its_input():
         predict(MultiScaleCNN(4), X[0])
 
 
+def test_fit_says_when_labels_or_weights_do_not_fit_the_model():
+    X, y = synthetic_beats(40, n_classes=2)
+    net = MultiScaleCNN(n_classes=2)
+    y3 = y.copy()
+    y3[5] = 2
+    with pytest.raises(ValueError, match=r"y_train holds class 2, but the model has 2 outputs"):
+        fit(net, X[:30], y3[:30], X[30:], y[30:], epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"y_val holds class -1"):
+        fit(net, X[:30], y[:30], X[30:], -np.ones(10, int), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="3 class weights for a model of 2 classes"):
+        fit(net, X[:30], y[:30], X[30:], y[30:], class_weights=[1, 2, 3], epochs=1,
+            progress=False)
+
+
 def test_set_seed_repeats():
     set_seed(3)
     a = (torch.rand(3), np.random.rand())
