@@ -28,6 +28,7 @@ from ecgtut.data import (
     FS_MITDB,
     RECORDS,
     DataError,
+    _record_path,
     cache_dir,
     find_data_dir,
     read_annotations,
@@ -236,10 +237,11 @@ def _cache_key(folder, records, params):
     """Hash of everything that shapes a beat set: parameters, records and the files' identity."""
     files = []
     for r in records:
+        stem = _record_path(r, folder)  # where the record is really read from
         for ext in ("hea", "dat", "atr"):
-            p = folder / f"{r}.{ext}"
+            p = stem.with_name(f"{stem.name}.{ext}").resolve()
             st = p.stat() if p.exists() else None
-            files.append([p.name, st and st.st_size, st and st.st_mtime_ns])
+            files.append([str(p), st and st.st_size, st and st.st_mtime_ns])
     blob = json.dumps(
         [_CACHE_FORMAT, str(folder.resolve()), list(records), params, files], sort_keys=True
     )
@@ -285,7 +287,7 @@ def _load(path):
             symbol=z["symbol"],
             record=z["record"],
             r_peak=z["r_peak"],
-            fs=float(z["fs"]),
+            fs=z["fs"].item(),  # 360 stays an int, as when built
             dropped=dict(zip(records, z["dropped"].tolist())),
             skipped=dict(zip(records, z["skipped"].tolist())),
             params=json.loads(str(z["params"])),

@@ -186,7 +186,7 @@ def build_parser():
     p.add_argument("--seed", type=_int_at_least(0), default=0,
                    help="random seed, 0 or more (default 0)")
     p.add_argument("--fast", action="store_true",
-                   help="smoke run: a few thousand beats, 2 folds, 1-2 epochs")
+                   help="smoke run: a few thousand beats, 2 folds, 2 epochs")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_reproduce)
@@ -204,8 +204,10 @@ def main(argv=None):
     Returns
     -------
     int
-        0 on success, 1 when ``verify`` finds bad files, 2 for a data or usage
-        error (explained in one line on stderr), 130 when interrupted.
+        0 on success, 1 when ``verify`` finds bad files, 2 for a data error
+        or a ``--json`` file that cannot be written (explained in one line on
+        stderr), 130 when interrupted. A usage error (an unknown option, a
+        bad value) exits through argparse: ``SystemExit(2)`` with the usage.
 
     Example
     -------

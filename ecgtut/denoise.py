@@ -20,6 +20,8 @@ import numpy as np
 import pywt
 from scipy import signal as sps
 
+WAVELET_FS = 360  # Hz: the rate at which the paper's 9-level db6 bands are defined
+
 __all__ = [
     "WaveletBand",
     "add_noise",
@@ -220,7 +222,10 @@ def denoise_signal(signal, fs, method="wavelet"):
     ----------
     signal : np.ndarray, shape (n_samples,)
     fs : float
-        Sampling frequency in Hz.
+        Sampling frequency in Hz. The paper's wavelet denoiser (9 levels; cD1,
+        cD2 and cA9 dropped) fixes its bands at 360 Hz, so ``"wavelet"`` needs
+        ``fs=360``: resample other recordings first (``read_record`` does by
+        default), or use ``"bandpass"``, which works at any rate.
     method : str
         Case-insensitive; ``"db6"`` and ``"dwt"`` are aliases of ``"wavelet"``.
 
@@ -231,7 +236,8 @@ def denoise_signal(signal, fs, method="wavelet"):
     Raises
     ------
     ValueError
-        For an unknown method, naming the choices.
+        For an unknown method, naming the choices, or ``"wavelet"`` at another
+        rate than 360 Hz.
 
     Example
     -------
@@ -246,6 +252,10 @@ def denoise_signal(signal, fs, method="wavelet"):
     if key not in _METHODS:
         raise ValueError(f"unknown denoising method {method!r}; choose from {sorted(_METHODS)}")
     if key == "wavelet":
+        if not np.isclose(fs, WAVELET_FS):
+            raise ValueError(
+                f"the db6 wavelet denoiser drops bands fixed at {WAVELET_FS:g} Hz, but "
+                f"fs={fs:g} Hz: resample to {WAVELET_FS:g} Hz first, or use method='bandpass'")
         return denoise_wavelet(signal)
     if key == "bandpass":
         return denoise_bandpass(signal, fs)

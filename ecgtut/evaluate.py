@@ -406,7 +406,9 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     (2, ['F', 'N', 'S', 'V'])
     """
     start = time.perf_counter()
-    if classes in _CLASS_SETS:
+    if isinstance(classes, int):
+        if classes not in _CLASS_SETS:
+            raise ValueError(f"classes must be 4, 5 or a sequence of class names, got {classes}")
         classes = _CLASS_SETS[classes]
     classes = tuple(classes)
     if data is None or not hasattr(data, "xy"):

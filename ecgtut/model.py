@@ -149,7 +149,7 @@ class MultiScaleCNN(nn.Module):
         if normalize not in NORMALIZATIONS:
             raise ValueError(f"unknown normalisation {normalize!r}; choose one of {NORMALIZATIONS}")
         self.n_classes, self.n_samples, self.n_features = n_classes, n_samples, n_features
-        self.normalize = normalize
+        self.normalize, self.dropout = normalize, dropout
         self.branches = nn.ModuleList(_branch(k1, k2) for k1, k2 in BRANCH_KERNELS)
         n_conv = sum(16 * _branch_length(n_samples, k1, k2) for k1, k2 in BRANCH_KERNELS)
         self.n_flat = n_conv  # 2768 for 251-sample beats

@@ -428,7 +428,8 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     recipe : str or dict
         ``"fast"`` or ``"writeup"`` (see :data:`RECIPES`), or a dict of the same keys.
     epochs, batch_size, lr, shift, stretch, patience : optional
-        Override the recipe. ``lr`` is the peak rate of a one-cycle schedule.
+        Override the recipe. ``lr`` is the peak rate of the one-cycle schedule
+        (``"fast"``) or the constant rate (``"writeup"``).
         ``shift`` (samples) and ``stretch`` (fraction) set the random
         augmentation of the training beats (see :func:`augment_beats`;
         ``shift=0, stretch=0`` trains on the beats as they are).
@@ -437,7 +438,9 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     class_weights : None, "balanced" or array of shape (n_classes,)
         Weights of the cross-entropy loss, for imbalanced classes.
     seed : int
-        Seeds PyTorch and the shuffling of the batches.
+        Seeds the shuffling of the batches, the augmentation and, through
+        :func:`set_seed`, Python's, NumPy's and PyTorch's global generators
+        (PyTorch's deterministic mode stays on afterwards).
     device : str, optional
         Default: CUDA when available, else the CPU.
     progress : bool
@@ -579,7 +582,7 @@ def save_checkpoint(path, model, meta: dict | None = None) -> None:
     (4, {'classes': ['N', 'S', 'V', 'F']})
     """
     config = {k: getattr(model, k)
-              for k in ("n_classes", "n_samples", "n_features", "normalize")}
+              for k in ("n_classes", "n_samples", "n_features", "normalize", "dropout")}
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"config": config, "state_dict": state, "meta": dict(meta or {})}, path)
 

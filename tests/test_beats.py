@@ -3,6 +3,9 @@ the 44 records with its exact class counts, and the on-disk cache."""
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import numpy as np
 import pytest
 from scipy import signal as sps
@@ -164,9 +167,30 @@ def test_cache_reload_is_identical(beats, data_dir):
     again = ecgtut.load_beats(data_dir, progress=False)
     assert again.params["cached"] is True
     _assert_same(again, beats)
+    assert again.fs == beats.fs and type(again.fs) is type(beats.fs)
     assert {k: v for k, v in again.params.items() if k != "cached"} == {
         k: v for k, v in beats.params.items() if k != "cached"
     }
+
+
+def test_cache_key_follows_records_given_as_paths(data_dir, cache, tmp_path, monkeypatch):
+    # "sub/100" is read relative to the working folder: the key must look at those files
+    for name, flip in (("a", False), ("b", True)):
+        sub = tmp_path / name / "sub"
+        sub.mkdir(parents=True)
+        for ext in ("hea", "dat", "atr"):
+            shutil.copyfile(data_dir / f"100.{ext}", sub / f"100.{ext}")
+        if flip:  # same size, other samples (and another modification time)
+            dat = bytearray((sub / "100.dat").read_bytes())
+            dat[300_000:300_300] = bytes(300)
+            (sub / "100.dat").write_bytes(bytes(dat))
+            os.utime(sub / "100.dat", ns=(1_000_000_000, 1_000_000_000))
+    monkeypatch.chdir(tmp_path / "a")
+    a = ecgtut.load_beats(data_dir, records=["sub/100"], progress=False)
+    monkeypatch.chdir(tmp_path / "b")
+    b = ecgtut.load_beats(data_dir, records=["sub/100"], progress=False)
+    assert a.params["cached"] is False and b.params["cached"] is False
+    assert len(a) == len(b) and not np.array_equal(a.X, b.X)
 
 
 def test_cache_is_keyed_by_the_parameters(data_dir, cache):

@@ -85,6 +85,13 @@ def test_unknown_method_names_the_choices(mixture):
         assert choice in str(info.value)
 
 
+def test_wavelet_method_needs_360_hz(mixture):
+    # its bands are fixed at 360 Hz; other rates must be resampled (or band-passed)
+    with pytest.raises(ValueError, match="fixed at 360 Hz, but fs=250 Hz"):
+        ecgtut.denoise_signal(mixture, 250, "wavelet")
+    assert ecgtut.denoise_signal(mixture, 250, "bandpass").shape == mixture.shape
+
+
 def test_wavelet_keeps_shape_odd_length_and_batches():
     x = np.random.default_rng(0).normal(size=(3, 6001))
     y = ecgtut.denoise_wavelet(x)

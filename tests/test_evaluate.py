@@ -151,7 +151,7 @@ def check_reproduce_schema(result, classes, folds):
 
 
 def test_reproduce_fast_on_synthetic_beats():
-    result = reproduce(FakeBeatSet(), classes=4, fast=True, epochs=1, progress=False)
+    result = reproduce(FakeBeatSet(), classes=list(CLASSES4), fast=True, epochs=1, progress=False)
     check_reproduce_schema(result, CLASSES4, folds=2)
     assert result["settings"]["fast"] and result["n_beats"] == 400
     json.loads(json.dumps(result))

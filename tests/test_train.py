@@ -225,6 +225,9 @@ def test_predict_and_checkpoint_roundtrip(tmp_path):
     net2, meta = load_checkpoint(path)
     assert meta == {"classes": ["N", "S", "V"], "fold": 1, "acc": 0.99}
     np.testing.assert_array_equal(predict(net2, X, batch_size=7)[1], proba)
+    save_checkpoint(path, MultiScaleCNN(n_classes=3, dropout=0.3, normalize="center"))
+    net3, _ = load_checkpoint(path)
+    assert (net3.dropout, net3.normalize, net3.classifier[0].p) == (0.3, "center", 0.3)
 
 
 def test_plot_learning_curves():
