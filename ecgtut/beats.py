@@ -149,8 +149,7 @@ class BeatSet:
         ValueError
             If a class is not one of the AAMI classes or is named twice.
         """
-        unknown = [c for c in classes if c not in AAMI_CLASSES]
-        if unknown or len(set(classes)) != len(classes):
+        if not set(classes) <= set(AAMI_CLASSES) or len(set(classes)) != len(classes):
             raise ValueError(f"classes must be distinct AAMI classes ({', '.join(AAMI_CLASSES)}), "
                              f"got {tuple(classes)}")
         keep = np.isin(self.aami, list(classes))
