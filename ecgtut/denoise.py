@@ -9,7 +9,8 @@ and cD2 (45-90 Hz): muscle noise and mains; and cA9 (0-0.35 Hz): baseline wander
 To judge a denoiser: :func:`frequency_response` (any method) and
 :func:`wavelet_band_responses` (each DWT band) measure gains with pure tones;
 :func:`clean_beat_train`, :func:`add_noise` and :func:`snr_db` make a test
-signal whose clean version is known, and score the result.
+signal whose clean version is known, and score the result;
+:func:`score_denoisers` runs that test for several noises and denoisers.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "denoise_bandpass",
     "denoise_wavelet",
     "frequency_response",
+    "score_denoisers",
     "snr_db",
     "wavelet_band_ranges",
     "wavelet_band_responses",
@@ -265,10 +267,35 @@ def denoise_signal(signal, fs, method="wavelet"):
 # --- judging a denoiser: frequency response and a synthetic test with known answer ---
 
 
-def _tones(freqs, fs, duration):
-    """Unit sine waves, one per row: shape (n_freqs, n_samples)."""
+_TONE_PHASES = np.arange(4) * np.pi / 4  # radians: 0, 45, 90 and 135 degrees
+
+
+def _tones(freqs, fs, duration, phase=0.0):
+    """Unit sine waves, one per row: shape (n_freqs, n_samples); ``phase`` in radians."""
     t = np.arange(int(round(duration * fs))) / fs
-    return np.sin(2 * np.pi * np.asarray(freqs, dtype=float)[:, None] * t)
+    return np.sin(2 * np.pi * np.asarray(freqs, dtype=float)[:, None] * t + phase)
+
+
+def _tone_gains(freqs, fs, duration, outputs):
+    """RMS gain of each output of ``outputs(X)`` (a dict of arrays like X), over tone phases.
+
+    The power ratio of output to tone, over the middle half of the samples (away
+    from edge effects), is averaged over the four phases of ``_TONE_PHASES``. A
+    time-invariant filter does not care about the phase; the DWT does: it keeps
+    every 2nd, 4th, ... sample, so a tone near the edge between two bands is
+    split between them in a proportion that depends on where its peaks fall on
+    that grid. The split varies like cos(2 * phase + c), whose mean over these
+    four phases is exactly its average.
+    """
+    power = {}
+    for phase in _TONE_PHASES:
+        X = _tones(freqs, fs, duration, phase)
+        middle = slice(X.shape[1] // 4, 3 * X.shape[1] // 4)
+        tone_power = np.mean(X[:, middle] ** 2, axis=1)
+        for name, Y in outputs(X).items():
+            ratio = np.mean(np.asarray(Y)[:, middle] ** 2, axis=1) / tone_power
+            power[name] = power.get(name, 0.0) + ratio / len(_TONE_PHASES)
+    return {name: np.sqrt(p) for name, p in power.items()}
 
 
 def frequency_response(denoise, freqs, fs, duration=60.0):
@@ -276,9 +303,11 @@ def frequency_response(denoise, freqs, fs, duration=60.0):
 
     Each tone goes through ``denoise``; the gain is the RMS of the output over
     the RMS of the tone, both over the middle half of the signal (away from the
-    edge effects). For a linear time-invariant filter this is ``|H(f)|``; for
-    the DWT (not time-invariant: it downsamples) it also counts the energy that
-    leaks to other frequencies.
+    edge effects), averaged over four starting phases of the tone. For a linear
+    time-invariant filter this is ``|H(f)|``; for the DWT (not time-invariant:
+    it downsamples) it also counts the energy that leaks to other frequencies,
+    and the phase average removes the dependence on where the tone's peaks fall
+    on the downsampling grid.
 
     Parameters
     ----------
@@ -305,14 +334,7 @@ def frequency_response(denoise, freqs, fs, duration=60.0):
     >>> np.round(g, 2)
     array([0.  , 1.  , 0.01])
     """
-    X = _tones(freqs, fs, duration)
-    return _gain(X, np.asarray(denoise(X)))
-
-
-def _gain(X, Y):
-    """RMS of each row of Y over that of X, over the middle half of the samples."""
-    middle = slice(X.shape[1] // 4, 3 * X.shape[1] // 4)
-    return np.sqrt(np.mean(Y[:, middle] ** 2, axis=1) / np.mean(X[:, middle] ** 2, axis=1))
+    return _tone_gains(freqs, fs, duration, lambda X: {"out": denoise(X)})["out"]
 
 
 def wavelet_band_responses(freqs, fs, wavelet="db6", level=9, duration=60.0):
@@ -340,8 +362,7 @@ def wavelet_band_responses(freqs, fs, wavelet="db6", level=9, duration=60.0):
     >>> max(g, key=lambda name: g[name][0])
     'cD1'
     """
-    X = _tones(freqs, fs, duration)
-    return {name: _gain(X, Y) for name, Y in _band_components(X, wavelet, level).items()}
+    return _tone_gains(freqs, fs, duration, lambda X: _band_components(X, wavelet, level))
 
 
 def clean_beat_train(signal, r_peaks, fs, before=0.25, after=0.45):
@@ -457,3 +478,43 @@ def snr_db(clean, estimate):
     clean = np.asarray(clean, dtype=float)
     err = np.sum((np.asarray(estimate, dtype=float) - clean) ** 2)
     return float(10 * np.log10(np.sum(clean**2) / err)) if err > 0 else float("inf")
+
+
+def score_denoisers(clean, fs, denoisers, noises, seed=0):
+    """The test with a known answer: SNR of each denoiser on ``clean`` plus each noise.
+
+    Parameters
+    ----------
+    clean : np.ndarray, shape (n_samples,)
+        The noise-free signal in mV, e.g. from :func:`clean_beat_train`.
+    fs : float
+        Sampling frequency in Hz.
+    denoisers : dict
+        ``{label: function}``; each function takes a noisy signal of shape
+        (n_samples,) and returns its estimate of the clean one.
+    noises : dict
+        ``{case: keyword arguments of add_noise}``; an amplitude left out takes
+        :func:`add_noise`'s default, so ``{}`` adds all three noises.
+    seed : int
+        Seed of :func:`add_noise`, the same for every case.
+
+    Returns
+    -------
+    dict
+        ``{case: {"SNR in": dB, label: dB, ...}}``: the SNR of the noisy signal,
+        then that of each denoiser's output (:func:`snr_db`; ``inf`` = exact).
+
+    Examples
+    --------
+    >>> clean = np.sin(np.arange(3600) / 10)
+    >>> scores = score_denoisers(clean, 360, {"do nothing": lambda y: y},
+    ...                          {"white": dict(drift=0, mains=0)})
+    >>> {case: {k: round(v, 1) for k, v in row.items()} for case, row in scores.items()}
+    {'white': {'SNR in': 23.0, 'do nothing': 23.0}}
+    """
+    scores = {}
+    for case, kwargs in noises.items():
+        noisy = add_noise(clean, fs, seed=seed, **kwargs)
+        scores[case] = {"SNR in": snr_db(clean, noisy)}
+        scores[case].update({label: snr_db(clean, fn(noisy)) for label, fn in denoisers.items()})
+    return scores

@@ -136,8 +136,9 @@ def plot_beat_anatomy(signal, fs, waves, ax=None):
     for label, i0, i1, y in brackets:
         ax.annotate("", (t[i0], y), (t[i1], y), arrowprops=dict(arrowstyle="<->", color="tab:blue"))
         ms = 1000 * (i1 - i0) / fs
-        ax.text((t[i0] + t[i1]) / 2, y, f"{label} {ms:.0f} ms", ha="center", va="bottom",
-                color="tab:blue", fontsize=10, backgroundcolor="white")
+        ax.annotate(f"{label} {ms:.0f} ms", ((t[i0] + t[i1]) / 2, y), xytext=(0, 3),
+                    textcoords="offset points", ha="center", va="bottom", color="tab:blue",
+                    fontsize=10)  # above its arrow, so a short interval's arrow stays visible
     ax.set_ylim(low - 0.5 * span, high + 0.35 * span)
     ax.set(xlabel="time (s)", ylabel="mV", title="Anatomy of a heartbeat")
     return ax

@@ -83,6 +83,20 @@ def test_band_responses_share_the_energy_of_a_tone():
     assert g["cD2"][3] > 0.9  # 60 Hz lies in cD2 (45-90 Hz)
 
 
+def test_band_responses_at_band_edges_do_not_depend_on_the_tone_phase():
+    """Near cA9|cD9 (0.35 Hz) and cD9|cD8 (0.70 Hz) a tone is shared between two
+    bands in a proportion set by its phase; averaged over phases, the energy
+    still adds up to 1 and at the edge itself each band gets half (-3 dB)."""
+    edge9, edge8 = FS / 2**10, FS / 2**9
+    f = np.array([0.33, 0.34, edge9, 0.36, edge8, 0.72])
+    g = ecgtut.wavelet_band_responses(f, FS)
+    np.testing.assert_allclose(sum(v**2 for v in g.values()), 1.0, atol=0.005)
+    np.testing.assert_allclose([g["cA9"][2] ** 2, g["cD9"][2] ** 2], 0.5, atol=0.02)
+    np.testing.assert_allclose([g["cD9"][4] ** 2, g["cD8"][4] ** 2], 0.5, atol=0.02)
+    assert np.all(np.diff(g["cA9"][:4]) < 0)  # falls smoothly across its edge
+    assert np.all(np.diff(g["cD9"][:4]) > 0)
+
+
 def test_wavelet_bands_equal_denoising_all_other_bands():
     x = np.random.default_rng(2).normal(size=8000)
     bands = ecgtut.wavelet_bands(x, FS)
@@ -175,6 +189,22 @@ def test_snr_db_known_values():
     assert ecgtut.snr_db(x, 2 * x) == pytest.approx(0.0)
     assert ecgtut.snr_db(x, x) == float("inf")
     assert ecgtut.snr_db(3 * x, 3 * x + 0.3) == pytest.approx(20.0)  # scale-free
+
+
+def test_score_denoisers_scores_each_case_and_denoiser():
+    clean = np.sin(np.arange(7200) / 30)
+    noises = {"none": dict(drift=0, mains=0, white=0), "white": dict(drift=0, mains=0), "all": {}}
+    denoisers = {"identity": lambda y: y, "oracle": lambda y: clean, "zero": np.zeros_like}
+    scores = ecgtut.score_denoisers(clean, FS, denoisers, noises, seed=4)
+    assert list(scores) == list(noises)
+    assert list(scores["all"]) == ["SNR in", "identity", "oracle", "zero"]
+    assert scores["none"]["SNR in"] == scores["none"]["identity"] == float("inf")
+    noisy = ecgtut.add_noise(clean, FS, seed=4, drift=0, mains=0)  # the same seed is used
+    assert scores["white"]["identity"] == pytest.approx(ecgtut.snr_db(clean, noisy))
+    assert scores["white"]["SNR in"] < scores["none"]["SNR in"]
+    assert scores["all"]["SNR in"] < scores["white"]["SNR in"]
+    for row in scores.values():
+        assert row["oracle"] == float("inf") and row["zero"] == pytest.approx(0.0)
 
 
 def test_both_denoisers_improve_a_noisy_beat_train():
