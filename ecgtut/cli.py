@@ -43,7 +43,7 @@ def _int_at_least(minimum):
 
 def _json_target_problem(path):
     """Why ``path`` cannot be written (checked before a long run starts), or None."""
-    folder = Path(path).expanduser().resolve().parent
+    folder = Path(path).resolve().parent
     if not folder.is_dir():
         return f"cannot write --json {path}: folder {folder} does not exist"
     if not os.access(folder, os.W_OK):
@@ -184,12 +184,13 @@ def build_parser():
     p.add_argument("--epochs", type=_int_at_least(1),
                    help="maximum epochs per fold (default: the recipe's)")
     p.add_argument("--seed", type=_int_at_least(0), default=0,
-                   help="random seed, 0 or more (default 0)")
+                   help="random seed, 0 or more (default 0); fold k of seed s uses seed "
+                   "s * folds + k")
     p.add_argument("--fast", action="store_true",
                    help="smoke run: a few thousand beats, 2 folds, 2 epochs")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_cmd_reproduce)
+    p.set_defaults(func=_cmd_reproduce, usage_error=p.error)
     return parser
 
 
@@ -215,6 +216,15 @@ def main(argv=None):
     2
     """
     args = build_parser().parse_args(argv)
+    if args.command == "reproduce":
+        from ecgtut.evaluate import default_folds, max_seed
+
+        folds = default_folds(args.folds, args.fast)
+        if args.seed > max_seed(folds):
+            args.usage_error(f"argument --seed: at most {max_seed(folds)} with {folds} folds, "
+                         f"got {args.seed}")
+    if getattr(args, "json", None):  # '~' is not expanded by the shell in --json=~/x.json
+        args.json = str(Path(args.json).expanduser())
     problem = getattr(args, "json", None) and _json_target_problem(args.json)
     if problem:  # say so now, not after a run of several minutes
         print(f"ecgtut {args.command}: error: {problem}", file=sys.stderr)

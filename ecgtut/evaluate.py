@@ -30,10 +30,12 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
 
+MAX_SEED = 2**32 - 1  # the largest seed NumPy (and so set_seed) accepts
+
 __all__ = [
     "REFERENCE", "classification_metrics", "format_metrics_table", "compare_with_reference",
-    "kfold_splits", "cross_validate", "epoch_selection_pitfall", "reproduce",
-    "format_reproduce_report",
+    "fold_seed", "max_seed", "kfold_splits", "cross_validate", "epoch_selection_pitfall",
+    "reproduce", "default_folds", "format_reproduce_report",
 ]
 
 #: The write-up's intra-patient 5-fold results (SPEC section 7; the best fold the
@@ -75,7 +77,8 @@ def classification_metrics(y_true, y_pred, classes) -> dict:
         "support", "predicted"}}`` with ``None`` for undefined values;
         ``confusion``: counts, rows = true class, columns = predicted
         (list of lists, shape (k, k)); ``confusion_normalized``: each row
-        divided by its total (NaN for a class without true beats).
+        divided by its total (NaN for a class without true beats). No beats
+        at all gives zero counts and ``None`` for every metric.
 
     Example
     -------
@@ -91,10 +94,13 @@ def classification_metrics(y_true, y_pred, classes) -> dict:
                              f"(positions in classes={tuple(classes)}), got {v[:4].tolist()}"
                              f"{'...' if v.size > 4 else ''}")
     labels = np.arange(len(classes))
-    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    if y_true.size == 0 and y_pred.size == 0:  # e.g. a record without beats of these classes
+        cm, f1 = np.zeros((len(labels), len(labels)), dtype=int), np.zeros(len(labels))
+    else:
+        cm = confusion_matrix(y_true, y_pred, labels=labels)
+        f1 = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     tp, support, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
     present = labels[(support + predicted) > 0]
-    f1 = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     per_class = {
         c: {"se": _ratio(tp[i], support[i]), "ppv": _ratio(tp[i], predicted[i]),
             "f1": float(f1[i]) if i in present else None,
@@ -200,13 +206,44 @@ def _mean_metrics(fold_metrics: list[dict]) -> dict:
     }
 
 
+def fold_seed(seed, folds, k):
+    """The seed of round ``k`` (0-based) of a ``folds``-fold run seeded ``seed``.
+
+    ``seed * folds + k``: runs with different seeds never share a round's
+    seed, so ``--seed 1`` is a run independent of ``--seed 0`` (with
+    ``seed + k``, round 2 of one would repeat round 1 of the other).
+
+    Example
+    -------
+    >>> [fold_seed(0, 5, k) for k in range(5)], [fold_seed(1, 5, k) for k in range(5)]
+    ([0, 1, 2, 3, 4], [5, 6, 7, 8, 9])
+    """
+    if not 0 <= k < folds:
+        raise ValueError(f"round k={k} is not one of the {folds} rounds (0 to {folds - 1})")
+    if not 0 <= seed <= max_seed(folds):  # every round's seed must fit in 0 .. 2**32 - 1
+        raise ValueError(f"seed must be from 0 to {max_seed(folds)} with {folds} folds, got {seed}")
+    return seed * folds + k
+
+
+def max_seed(folds):
+    """The largest ``seed`` a ``folds``-fold run accepts (see :func:`fold_seed`).
+
+    Example
+    -------
+    >>> max_seed(5)
+    858993458
+    """
+    return (MAX_SEED - (folds - 1)) // folds
+
+
 def kfold_splits(y, folds=5, seed=0, val_fraction=0.1):
     """The training, validation and test beats of each round of a stratified k-fold.
 
     Test folds come from ``StratifiedKFold(folds, shuffle=True,
     random_state=seed)``; round ``k`` then carves a stratified validation
-    split (``val_fraction`` of its training folds, seed ``seed + k``) out of
-    the training folds. These are the splits of :func:`cross_validate`.
+    split (``val_fraction`` of its training folds, seed
+    ``fold_seed(seed, folds, k)``) out of the training folds. These are the
+    splits of :func:`cross_validate`.
 
     Parameters
     ----------
@@ -232,10 +269,11 @@ def kfold_splits(y, folds=5, seed=0, val_fraction=0.1):
     """
     from ecgtut.train import stratified_split
 
+    fold_seed(seed, folds, folds - 1)  # a seed too large fails now, not at the last round
     y = np.asarray(y)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        tr, va = stratified_split(y[train_idx], val_fraction, seed=seed + k)
+        tr, va = stratified_split(y[train_idx], val_fraction, seed=fold_seed(seed, folds, k))
         yield train_idx[tr], train_idx[va], test_idx
 
 
@@ -260,7 +298,8 @@ def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None
     classes : sequence of str
         Class names, e.g. ``("N", "S", "V", "F")``.
     folds, seed : int
-        Number of folds; seed of the folds, the splits and the training.
+        Number of folds; seed of the folds (``seed``) and of round ``k``'s
+        validation split and training (:func:`fold_seed`: ``seed * folds + k``).
     recipe, epochs, batch_size, lr, class_weights
         Passed to :func:`ecgtut.train.fit`.
     val_fraction : float
@@ -303,12 +342,12 @@ def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None
     y_pred = np.full(len(y), -1)
     for k, (tr, va, test_idx) in enumerate(kfold_splits(y, folds, seed, val_fraction)):
         t0 = time.perf_counter()
-        set_seed(seed + k)
+        set_seed(fold_seed(seed, folds, k))
         net = MultiScaleCNN(n_classes=len(classes), n_samples=X.shape[1], n_features=n_features)
         test = dict(X_test=X[test_idx], y_test=y[test_idx], features_test=F(test_idx))
         net, history = fit(net, X[tr], y[tr], X[va], y[va], recipe=recipe, epochs=epochs,
                            batch_size=batch_size, lr=lr, class_weights=class_weights,
-                           seed=seed + k, device=device, progress=progress,
+                           seed=fold_seed(seed, folds, k), device=device, progress=progress,
                            features_train=F(tr), features_val=F(va),
                            desc=f"fold {k + 1}/{folds}", **(test if track_test else {}))
         y_pred[test_idx] = predict(net, X[test_idx], features=F(test_idx), device=device)[0]
@@ -379,7 +418,8 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     folds : int, optional
         Number of folds (default 5, or 2 with ``fast``).
     seed : int
-        The seed of everything random.
+        The seed of everything random (see :func:`cross_validate`), from 0 to
+        :func:`max_seed` of the number of folds.
     epochs : int, optional
         Epochs per fold (default: the recipe's).
     fast : bool
@@ -406,6 +446,8 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     (2, ['F', 'N', 'S', 'V'])
     """
     start = time.perf_counter()
+    n_folds = default_folds(folds, fast)
+    fold_seed(seed, n_folds, n_folds - 1)  # check the seed before loading anything
     if isinstance(classes, int):
         if classes not in _CLASS_SETS:
             raise ValueError(f"classes must be 4, 5 or a sequence of class names, got {classes}")
@@ -419,8 +461,8 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     batch_size = None  # the recipe's
     if fast:  # smoke run: small batches, so that 2 epochs of 1 350 beats still learn something
         keep = stratified_subsample(y, 3000, seed)
-        X, y, folds, epochs, batch_size = X[keep], y[keep], folds or 2, epochs or 2, 32
-    folds = folds or 5
+        X, y, epochs, batch_size = X[keep], y[keep], epochs or 2, 32
+    folds = default_folds(folds, fast)
     cv = cross_validate(X, y, classes, folds=folds, seed=seed, recipe=recipe, epochs=epochs,
                         batch_size=batch_size, progress=progress)
     fold_keys = ("fold", "accuracy", "macro_f1", "per_class", "confusion", "best_epoch",
@@ -437,6 +479,17 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
                      "seed": seed, "fast": fast, "val_fraction": 0.1,
                      "recipe": recipe if isinstance(recipe, str) else "custom", **settings},
     }
+
+
+def default_folds(folds=None, fast=False):
+    """The number of folds :func:`reproduce` runs: ``folds``, else 5 (2 with ``fast``).
+
+    Example
+    -------
+    >>> default_folds(), default_folds(fast=True), default_folds(10)
+    (5, 2, 10)
+    """
+    return folds or (2 if fast else 5)
 
 
 def format_reproduce_report(result: dict) -> str:

@@ -194,6 +194,11 @@ def test_usage_errors_exit_2(capsys):
     (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
     (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
     (["--folds", "five"], "argument --folds: expected a whole number, got 'five'"),
+    # fold k of seed s uses seed s * folds + k, which NumPy wants below 2**32
+    (["--seed", "858993459"], "argument --seed: at most 858993458 with 5 folds, got 858993459"),
+    (["--seed", "2147483648", "--fast"],
+     "argument --seed: at most 2147483647 with 2 folds, got 2147483648"),
+    (["--seed", "429496729", "--folds", "10"], "argument --seed: at most 429496728 with 10 folds"),
 ])
 def test_reproduce_rejects_bad_numbers_before_running(capsys, monkeypatch, argv, fragment):
     monkeypatch.setattr("ecgtut.evaluate.reproduce", _must_not_run)
@@ -218,6 +223,15 @@ def test_json_target_checked_before_the_run(capsys, monkeypatch, tmp_path, comma
                           str(tmp_path / "no_such_folder"))
     status, _, err = run_cli(capsys, command, "--json", tmp_path)
     assert_one_line_error(status, err, command, "it is a folder")
+
+
+def test_json_target_with_a_tilde_means_the_home_folder(capsys, monkeypatch, tmp_path, data_dir):
+    """The shell leaves '~' alone in --json=~/x.json or in quotes: ecgtut expands it."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    status, _, err = run_cli(capsys, "prepare", "--data", data_dir, "--records", "100",
+                             "--no-cache", "--quiet", "--json=~/counts.json")
+    assert status == 0, err
+    assert json.loads((tmp_path / "counts.json").read_text())["beats"] == 2271
 
 
 def test_interrupt(capsys, monkeypatch, data_dir):

@@ -14,8 +14,11 @@ from ecgtut.evaluate import (
     compare_with_reference,
     cross_validate,
     epoch_selection_pitfall,
+    fold_seed,
     format_metrics_table,
     format_reproduce_report,
+    kfold_splits,
+    max_seed,
     reproduce,
 )
 
@@ -82,6 +85,15 @@ def test_undefined_ppv_when_never_predicted():
     assert "\u2014" in table.splitlines()[3] and "accuracy 33.33 %" in table
 
 
+def test_metrics_of_no_beats_are_undefined_not_a_crash():
+    m = classification_metrics([], [], ("N", "S"))
+    assert m["accuracy"] is None and m["macro_f1"] is None
+    assert m["confusion"] == [[0, 0], [0, 0]]
+    assert m["per_class"]["S"] == {"se": None, "ppv": None, "f1": None, "support": 0,
+                                   "predicted": 0}
+    assert "accuracy —" in format_metrics_table(m)
+
+
 def test_metrics_want_class_indices():
     with pytest.raises(ValueError, match=r"y_true must hold class indices 0 to 1"):
         classification_metrics(["N", "V"], [0, 0], ("N", "V"))
@@ -125,6 +137,26 @@ def test_stratified_folds_keep_class_ratios(cv):
     assert pooled == result["confusion"]
     assert set(result["mean"]) == {"accuracy", "macro_f1", "per_class"}
     assert len(result["histories"]) == 3 and result["seconds"] > 0
+
+
+def test_runs_with_different_seeds_share_no_round_seed():
+    seen = [fold_seed(seed, 5, k) for seed in range(4) for k in range(5)]
+    assert len(set(seen)) == len(seen)
+    assert [fold_seed(0, 5, k) for k in range(5)] == [0, 1, 2, 3, 4]  # seed 0 as before
+    assert fold_seed(max_seed(5), 5, 4) <= 2**32 - 1  # the largest round seed still fits
+    for bad in (-1, max_seed(5) + 1):
+        with pytest.raises(ValueError, match="seed must be from 0 to 858993458 with 5 folds"):
+            fold_seed(bad, 5, 0)
+    with pytest.raises(ValueError, match="round k=5"):
+        fold_seed(0, 5, 5)
+
+
+def test_a_seed_too_large_fails_before_any_training():
+    X, y = synthetic_beats(60)
+    with pytest.raises(ValueError, match="with 3 folds"):
+        next(kfold_splits(y, folds=3, seed=max_seed(3) + 1))
+    with pytest.raises(ValueError, match="with 2 folds"):
+        cross_validate(X, y, CLASSES4, folds=2, seed=2**31, epochs=1, progress=False)
 
 
 def test_epoch_selection_pitfall(cv):
