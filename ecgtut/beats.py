@@ -388,6 +388,12 @@ def delineate_beat(signal, r_peak, fs, r_next=None):
     dict
         Sample indices ``{"P_on", "P", "Q", "R", "S", "T", "T_off", "R_next"}``.
 
+    Raises
+    ------
+    ValueError
+        If the signal does not reach 0.34 s before the R peak and 0.55 s
+        after it (the span the points are searched in).
+
     Examples
     --------
     >>> x = np.zeros(1000); x[400] = 1.0
@@ -396,6 +402,13 @@ def delineate_beat(signal, r_peak, fs, r_next=None):
     """
     def ms(v):
         return int(round(v * fs / 1000))
+
+    before, after = r_peak - ms(340), len(signal) - 1 - (r_peak + ms(550))
+    if before < 0 or after < 0:
+        raise ValueError(f"delineate_beat needs 0.34 s of signal before the R peak and 0.55 s "
+                         f"after it; r_peak={r_peak} in {len(signal)} samples at {fs:g} Hz "
+                         f"leaves {r_peak / fs:.2f} s before and "
+                         f"{(len(signal) - 1 - r_peak) / fs:.2f} s after")
 
     def arg(fn, lo, hi):
         return lo + int(fn(signal[lo:hi]))

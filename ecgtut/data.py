@@ -233,13 +233,23 @@ def verify_mitdb(data_dir=None, records=None):
     dict
         ``{file name: "missing" | "mismatch"}`` for each bad file; empty when all match.
 
+    Raises
+    ------
+    ValueError
+        For a record that is not one of MIT-BIH's 48 (it has no checksum, so
+        an empty result would wrongly mean "intact").
+
     Examples
     --------
     >>> verify_mitdb()       # the folder of $ECGTUT_DATA (or of ecgtut download)
     {}
     """
     folder = find_data_dir(data_dir)
-    wanted = set(records or RECORDS_ALL)
+    wanted = {str(r) for r in (records or RECORDS_ALL)}  # 100 and "100" alike
+    unknown = sorted(wanted - set(RECORDS_ALL))
+    if unknown:
+        raise ValueError(f"no checksum for record(s) {', '.join(unknown)}: MIT-BIH's records "
+                         f"are 100 to 234 (ecgtut.RECORDS_ALL)")
     problems = {}
     for name, digest in sorted(_expected_checksums().items()):
         if name.split(".")[0] not in wanted:
@@ -290,7 +300,7 @@ def download_mitdb(dest=None, records=None, progress=True):
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create the download folder {dest}: {exc.strerror}") from exc
-    records = list(records or RECORDS_ALL)
+    records = [str(r) for r in (records or RECORDS_ALL)]
     bar = tqdm(records, desc="downloading mitdb", unit="record", disable=not progress)
     try:
         with bar:  # closed before an error is reported, so the message gets its own line
@@ -378,7 +388,7 @@ class Annotations:
 
 def _record_path(record, data_dir):
     """Path stem of a record, with a clear error when its files are missing."""
-    stem = Path(record).expanduser()
+    stem = Path(str(record)).expanduser()  # a record may be given as a number: 100
     if stem.parent == Path("."):  # a bare name: look in the database folder
         stem = find_data_dir(data_dir) / str(record)
     if not stem.with_suffix(".hea").is_file():
@@ -434,9 +444,10 @@ def read_record(record, data_dir=None, lead=0, fs=None):
         Channel index or lead name (``"MLII"``). Lead 0 is MLII in all MIT-BIH
         records but 102, 104 (V5; paced, excluded) and 114 (V5, its MLII is lead 1).
     fs : float, optional
-        Resample to this frequency (Hz) if the file's differs; None keeps it.
-        The course's method assumes 360 Hz (``FS_MITDB``); records at another
-        frequency are resampled, never refused.
+        Resample to this frequency (Hz) if the file's differs; None (the
+        default) keeps the file's. The course's method assumes 360 Hz
+        (``FS_MITDB``): pass ``fs=FS_MITDB`` for a record at another rate
+        (:func:`ecgtut.load_beats` does), which is resampled, never refused.
 
     Returns
     -------

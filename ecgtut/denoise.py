@@ -4,7 +4,8 @@ The discrete wavelet transform (DWT) splits a signal sampled at ``fs`` Hz into
 detail bands cD1 (fs/4 .. fs/2), cD2 (fs/8 .. fs/4), ... cDL and one approximation
 cAL (0 .. fs/2**(L+1)). Denoising = set some bands to zero and reconstruct. With
 ``db6`` and 9 levels at 360 Hz (SPEC section 3) the method drops cD1 (90-180 Hz)
-and cD2 (45-90 Hz): muscle noise and mains; and cA9 (0-0.35 Hz): baseline wander.
+and cD2 (45-90 Hz): muscle noise and mains hum (attenuated, not removed: 60 Hz
+by about 15 dB, as cD3's edge is soft); and cA9 (0-0.35 Hz): baseline wander.
 
 To judge a denoiser: :func:`frequency_response` (any method) and
 :func:`wavelet_band_responses` (each DWT band) measure gains with pure tones;
@@ -226,8 +227,9 @@ def denoise_signal(signal, fs, method="wavelet"):
     fs : float
         Sampling frequency in Hz. The paper's wavelet denoiser (9 levels; cD1,
         cD2 and cA9 dropped) fixes its bands at 360 Hz, so ``"wavelet"`` needs
-        ``fs=360``: resample other recordings first (``read_record`` does by
-        default), or use ``"bandpass"``, which works at any rate.
+        ``fs=360``: resample other recordings first (``read_record(...,
+        fs=360)``; ``load_beats`` does it by default), or use ``"bandpass"``,
+        which works at any rate.
     method : str
         Case-insensitive; ``"db6"`` and ``"dwt"`` are aliases of ``"wavelet"``.
 

@@ -288,18 +288,31 @@ def stratified_split(y, val_fraction: float = 0.1, seed: int = 0):
     labels, counts = np.unique(y, return_counts=True)
     single = np.isin(y, labels[counts < 2])  # sklearn cannot stratify a class of one
     idx = np.flatnonzero(~single)
-    tr, va = train_test_split(idx, test_size=val_fraction, stratify=y[idx], random_state=seed)
+    try:
+        tr, va = train_test_split(idx, test_size=val_fraction, stratify=y[idx],
+                                  random_state=seed)
+    except ValueError as exc:  # too few beats to give every class a share of both parts
+        raise ValueError(f"cannot split {len(idx)} beats of {len(labels)} classes into "
+                         f"training and a stratified {val_fraction:g} validation part: "
+                         f"{exc}") from exc
     return np.sort(np.concatenate([tr, np.flatnonzero(single)])), np.sort(va)
 
 
 def _loader(dataset, batch_size, shuffle=False, seed=0):
-    """Batches of a :class:`BeatDataset`, fetched a whole batch at a time."""
+    """Batches of a :class:`BeatDataset`, fetched a whole batch at a time.
+
+    Every pass over a DataLoader draws a seed for its workers from the
+    loader's generator, by default PyTorch's global one, which also drives
+    dropout: each loader gets a generator of its own, so that evaluating
+    (say, the test beats of chapter 05) cannot change how a model trains.
+    """
     if shuffle:
         sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
     else:
         sampler = SequentialSampler(dataset)
     batches = BatchSampler(sampler, batch_size, drop_last=False)
-    return DataLoader(dataset, sampler=batches, batch_size=None)
+    return DataLoader(dataset, sampler=batches, batch_size=None,
+                      generator=torch.Generator().manual_seed(seed))
 
 
 def _forward(net, batch, device, bf16=False):
@@ -363,6 +376,11 @@ def _loss_fn(class_weights, y_train, n_classes, device):
     """Cross-entropy, weighted per class if asked ("balanced": n / (k * count of the class))."""
     if isinstance(class_weights, str):
         classes = np.arange(n_classes) if n_classes else np.unique(y_train)
+        absent = np.setdiff1d(classes, y_train)
+        if absent.size:  # "balanced" would divide by a count of 0
+            raise ValueError(f"class_weights={class_weights!r} needs training beats of every "
+                             f"class; there are none of class {', '.join(map(str, absent))} "
+                             f"(give weights of your own, e.g. 0 for an absent class)")
         class_weights = compute_class_weight(class_weights, classes=classes, y=np.asarray(y_train))
     if class_weights is not None:
         if n_classes is not None and len(class_weights) != n_classes:
@@ -480,6 +498,9 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     cfg = _recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, shift=shift,
                   stretch=stretch, patience=patience)
     _check_labels(getattr(model, "n_classes", None), y_train=y_train, y_val=y_val, y_test=y_test)
+    for name, X in (("X_train", X_train), ("X_val", X_val)):
+        if len(X) == 0:  # the epoch is chosen on the validation beats: they are needed
+            raise ValueError(f"{name} holds no beats")
     set_seed(seed)
     device = default_device(device)
     bf16 = _use_bf16(cfg.get("bf16", False), device)
@@ -640,7 +661,8 @@ def lr_schedule(recipe="fast", steps_per_epoch: int = 1, epochs: int | None = No
     -------
     array of float, shape (epochs * steps_per_epoch,)
         Learning rate of step 0, 1, ... (``history["lr"][e]`` of :func:`fit`
-        is the rate *after* epoch ``e + 1``, i.e. entry ``(e + 1) * steps_per_epoch``).
+        is the rate *after* epoch ``e + 1``: that of the step that would come
+        next, entry ``(e + 1) * steps_per_epoch`` for every epoch but the last).
 
     Example
     -------

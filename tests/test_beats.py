@@ -249,3 +249,30 @@ def test_nothing_is_written_to_the_data_folder(data_dir, mitdb_links, cache):
     assert _listing(data_dir) == before
     assert _listing(mitdb_links) == before_links
     assert len(_npz(cache)) == 2  # the cache key includes the folder
+
+
+# ----------------------------------------------------------------------------- delineate_beat
+
+
+def test_delineate_beat_finds_the_waves_of_a_synthetic_beat():
+    fs, r = 360, 400
+    t = (np.arange(1000) - r) / fs  # seconds from the R peak
+    beat = (0.15 * np.exp(-((t + 0.16) / 0.02) ** 2) + 1.2 * np.exp(-(t / 0.01) ** 2)
+            - 0.2 * np.exp(-((t + 0.03) / 0.008) ** 2) - 0.3 * np.exp(-((t - 0.03) / 0.008) ** 2)
+            + 0.3 * np.exp(-((t - 0.25) / 0.04) ** 2))
+    waves = ecgtut.delineate_beat(beat, r, fs, r_next=r + 300)
+    expected = {"P": r - round(0.16 * fs), "Q": r - round(0.03 * fs), "R": r,
+                "S": r + round(0.03 * fs), "T": r + round(0.25 * fs)}
+    for name, sample in expected.items():
+        assert abs(waves[name] - sample) <= 1, name
+    assert waves["P_on"] == waves["P"] - round(0.04 * fs)
+    assert waves["T_off"] == waves["T"] + 36 and waves["R_next"] == r + 300
+
+
+@pytest.mark.parametrize("r_peak, n, fragment", [
+    (100, 1000, "leaves 0.28 s before"),
+    (1990, 2000, "5.53 s before and 0.03 s after"),
+])
+def test_delineate_beat_near_the_ends_of_the_signal(r_peak, n, fragment):
+    with pytest.raises(ValueError, match=f"needs 0.34 s of signal before the R peak.*{fragment}"):
+        ecgtut.delineate_beat(np.zeros(n), r_peak, 360)

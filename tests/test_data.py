@@ -149,6 +149,15 @@ def test_verify_names_bad_and_missing_files(mitdb_links, replace_file):
     (mitdb_links / "102.atr").unlink()
     assert ecgtut.verify_mitdb(mitdb_links) == {"101.dat": "mismatch", "102.atr": "missing"}
     assert ecgtut.verify_mitdb(mitdb_links, records=["100", "103"]) == {}
+    assert ecgtut.verify_mitdb(mitdb_links, records=[101]) == {"101.dat": "mismatch"}
+
+
+def test_verify_refuses_records_it_has_no_checksum_for(tmp_path):
+    """An empty folder must not pass as intact because the name was not recognised."""
+    with pytest.raises(ValueError, match="no checksum for record.* 999, x: MIT-BIH's records"):
+        ecgtut.verify_mitdb(tmp_path, records=["100", "999", "x"])
+    assert ecgtut.verify_mitdb(tmp_path, records=[100]) == {
+        "100.atr": "missing", "100.dat": "missing", "100.hea": "missing"}
 
 
 # ----------------------------------------------------------------------------- download
@@ -192,6 +201,11 @@ def test_read_record(data_dir):
     v5 = ecgtut.read_record("100", data_dir, lead="V5")
     assert v5.lead == "V5" and not np.array_equal(v5.signal, rec.signal)
     assert ecgtut.read_record("102", data_dir).lead == "V5"  # SPEC section 1
+
+
+def test_read_record_by_number(data_dir):
+    assert ecgtut.read_record(100, data_dir).signal.shape == (650000,)
+    assert len(ecgtut.read_annotations(100, data_dir).beats().sample) == 2273
 
 
 def test_read_record_by_path_stem(data_dir):

@@ -36,10 +36,10 @@ def synthetic_beats(n=600, n_classes=3, seed=0):
     return X.astype(np.float32), y
 
 
-def small_run(**kw):
+def small_run(dropout=0.0, **kw):
     X, y = synthetic_beats()
     set_seed(0)
-    net = MultiScaleCNN(n_classes=3)
+    net = MultiScaleCNN(n_classes=3, dropout=dropout)
     return fit(net, X[:400], y[:400], X[400:500], y[400:500], epochs=3, batch_size=32,
                progress=False, seed=0, **kw)
 
@@ -81,6 +81,12 @@ def test_fit_says_when_labels_or_weights_do_not_fit_the_model():
     with pytest.raises(ValueError, match="3 class weights for a model of 2 classes"):
         fit(net, X[:30], y[:30], X[30:], y[30:], class_weights=[1, 2, 3], epochs=1,
             progress=False)
+    with pytest.raises(ValueError, match="needs training beats of every class; there are none "
+                       "of class 1"):
+        fit(net, X[:30][y[:30] == 0], y[:30][y[:30] == 0], X[30:], y[30:],
+            class_weights="balanced", epochs=1, progress=False)
+    with pytest.raises(ValueError, match="X_val holds no beats"):
+        fit(net, X[:30], y[:30], X[:0], y[:0], epochs=1, progress=False)
 
 
 def test_set_seed_repeats():
@@ -99,6 +105,9 @@ def test_stratified_split_keeps_ratios():
     assert 1000 in tr  # the lone beat stays in training
     tr2, va2 = stratified_split(y, 0.1, seed=0)
     np.testing.assert_array_equal(va, va2)
+    with pytest.raises(ValueError, match="cannot split 12 beats of 3 classes into training "
+                       "and a stratified 0.1 validation part"):
+        stratified_split(np.arange(12) % 3, 0.1)
 
 
 def test_fit_lowers_loss_and_repeats_exactly():
@@ -127,11 +136,13 @@ def test_history_and_best_epoch_restored():
     assert "test_acc" not in small_run()[1]
 
 
-def test_test_fold_never_changes_training():
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_test_fold_never_changes_training(dropout):
+    """Not even through the random numbers: dropout draws from PyTorch's global generator."""
     X, y = synthetic_beats()
-    _, with_test = small_run(X_test=X[500:], y_test=y[500:])
-    _, without = small_run()
-    assert with_test["val_acc"] == without["val_acc"]
+    _, with_test = small_run(dropout, X_test=X[500:], y_test=y[500:])
+    _, without = small_run(dropout)
+    assert with_test["val_loss"] == without["val_loss"]
     assert with_test["best_epoch"] == without["best_epoch"]
 
 
