@@ -222,7 +222,7 @@ def main(argv=None):
         folds = default_folds(args.folds, args.fast)
         if args.seed > max_seed(folds):
             args.usage_error(f"argument --seed: at most {max_seed(folds)} with {folds} folds, "
-                         f"got {args.seed}")
+                             f"got {args.seed}")
     if getattr(args, "json", None):  # '~' is not expanded by the shell in --json=~/x.json
         args.json = str(Path(args.json).expanduser())
     problem = getattr(args, "json", None) and _json_target_problem(args.json)
