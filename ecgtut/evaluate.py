@@ -446,8 +446,8 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     (2, ['F', 'N', 'S', 'V'])
     """
     start = time.perf_counter()
-    n_folds = default_folds(folds, fast)
-    fold_seed(seed, n_folds, n_folds - 1)  # check the seed before loading anything
+    folds = default_folds(folds, fast)
+    fold_seed(seed, folds, folds - 1)  # check the seed before loading anything
     if isinstance(classes, int):
         if classes not in _CLASS_SETS:
             raise ValueError(f"classes must be 4, 5 or a sequence of class names, got {classes}")
@@ -462,7 +462,6 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     if fast:  # smoke run: small batches, so that 2 epochs of 1 350 beats still learn something
         keep = stratified_subsample(y, 3000, seed)
         X, y, epochs, batch_size = X[keep], y[keep], epochs or 2, 32
-    folds = default_folds(folds, fast)
     cv = cross_validate(X, y, classes, folds=folds, seed=seed, recipe=recipe, epochs=epochs,
                         batch_size=batch_size, progress=progress)
     fold_keys = ("fold", "accuracy", "macro_f1", "per_class", "confusion", "best_epoch",
