@@ -85,13 +85,14 @@ def plot_record(signal, fs, annotations=None, start=0.0, duration=10.0, ax=None,
     t = np.arange(win.start, win.stop) / fs
     ax.plot(t, signal[win], lw=0.8, color="k")
     if annotations is not None:
-        top = np.max(signal[win])
+        low, top = np.min(signal[win]), np.max(signal[win])
+        span = top - low or 1.0  # labels sit above the highest point, whatever its sign
         inside = (annotations.sample >= win.start) & (annotations.sample < win.stop)
         for s, sym in zip(annotations.sample[inside], annotations.symbol[inside]):
             c = aami_class(sym)
-            ax.text(s / fs, top * 1.08, sym, ha="center", fontsize=9,
+            ax.text(s / fs, top + 0.08 * span, sym, ha="center", fontsize=9,
                     color=CLASS_COLORS.get(c, "k"), fontweight="bold")
-        ax.set_ylim(top=top * 1.25 if top > 0 else None)
+        ax.set_ylim(top=top + 0.25 * span)
     ax.set(xlabel="time (s)", ylabel=units, title=title or "")
     return ax
 
@@ -768,7 +769,8 @@ def plot_misclassified(X, y_true, y_pred, classes, n=8, axes=None, before=0.4, a
               if i < len(g)][:n]
     if axes is None:
         cols = min(4, max(n, 1))
-        axes = plt.subplots(-(-max(n, 1) // cols), cols, figsize=(2.6 * cols, 2.2 * -(-n // cols)),
+        rows = -(-max(n, 1) // cols)
+        axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows),
                             sharex=True, layout="constrained", squeeze=False)[1]
     axes = np.ravel(axes)
     t = _beat_time(np.shape(X)[1], before, after)

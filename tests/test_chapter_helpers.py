@@ -23,6 +23,20 @@ def _close_figures():
     plt.close("all")
 
 
+# ----------------------------------------------------------------------------- chapter 01
+
+
+@pytest.mark.parametrize("offset", [0.0, -3.0])
+def test_plot_record_labels_sit_above_the_trace_whatever_its_sign(offset):
+    from ecgtut.data import Annotations
+
+    x = np.sin(np.arange(720) / 50) + offset  # from offset - 1 to offset + 1 mV
+    ann = Annotations(np.array([100, 400]), np.array(["N", "V"]), 360.0)
+    ax = ecgtut.plot_record(x, 360, ann, duration=2)
+    heights = [t.get_position()[1] for t in ax.texts]
+    assert min(heights) > x.max() and ax.get_ylim()[1] > max(heights)
+
+
 # ----------------------------------------------------------------------------- chapter 03
 
 

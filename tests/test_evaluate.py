@@ -208,6 +208,8 @@ def test_plot_confusion_and_misclassified(cv):
     axes = plot_misclassified(X, y, y_pred, CLASSES4, n=8)
     assert len(axes) == 8 and sum(ax.axison for ax in axes) == 5
     assert axes[0].get_title().startswith("true ")
+    axes = plot_misclassified(X, y, y, CLASSES4, n=0)  # nothing to show: one readable panel
+    assert axes[0].figure.get_figheight() > 1 and "no misclassified" in axes[0].texts[0].get_text()
     plt.close("all")
 
 
