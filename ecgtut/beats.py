@@ -12,6 +12,7 @@ disk (outside the data folder), keyed by every parameter that shapes them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import signal as sps
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ecgtut.data import (
     AAMI_CLASSES,
@@ -75,11 +76,16 @@ def segment_beats(signal, r_peaks, fs, before=0.4, after=0.5, n_samples=251):
     n_before, n_after = round(before * fs), round(after * fs)
     r_peaks = np.asarray(r_peaks, dtype=np.int64)
     kept = (r_peaks - n_before >= 0) & (r_peaks + n_after <= len(signal))
-    index = r_peaks[kept, None] + np.arange(-n_before, n_after)  # (n_kept, 324) at 360 Hz
-    windows = np.asarray(signal, dtype=np.float32)[index]  # float32: half the FFT work
-    if windows.shape[1] != n_samples and len(windows):
+    if not kept.any():  # also when the signal is shorter than one window
+        return np.zeros((0, n_samples), dtype=np.float32), kept
+    signal = np.asarray(signal, dtype=np.float32)  # float32: half the FFT work
+    # one row per beat, copied from a strided view: (n_kept, 324) at 360 Hz
+    windows = sliding_window_view(signal, n_before + n_after)[r_peaks[kept] - n_before]
+    if windows.shape[1] != n_samples:
+        from scipy import signal as sps  # imported here: most of a command's start-up otherwise
+
         windows = sps.resample(windows, n_samples, axis=1)
-    return windows.reshape(-1, n_samples).astype(np.float32, copy=False), kept
+    return windows.astype(np.float32, copy=False), kept
 
 
 @dataclass
@@ -293,6 +299,15 @@ def _load(path):
         )
 
 
+def _progress_bar(records, progress):
+    """A tqdm bar over ``records``, or the bare list (tqdm not even imported) without one."""
+    if not progress:
+        return contextlib.nullcontext(records)
+    from tqdm import tqdm
+
+    return tqdm(records, desc="segmenting beats", unit="record")
+
+
 def load_beats(
     data_dir=None,
     records=None,
@@ -346,11 +361,9 @@ def load_beats(
         beatset.params["cached"] = True
         return beatset
 
-    from tqdm import tqdm
-
     start = time.perf_counter()
     # closed before an error is reported, so the message gets its own line
-    with tqdm(records, desc="segmenting beats", unit="record", disable=not progress) as bar:
+    with _progress_bar(records, progress) as bar:
         parts = [
             beats_from_record(r, folder, lead, before, after, n_samples, denoise_method, fs)
             for r in bar

@@ -2,7 +2,9 @@
 
 Reading goes through wfdb (``wfdb.rdrecord``, ``wfdb.rdann``) and works for any
 WFDB record at any sampling frequency; only the record lists and the checksum
-table below are specific to MIT-BIH.
+table below are specific to MIT-BIH. wfdb (which imports pandas) is imported by
+the functions that read or download, not with this module, so the record lists
+and :class:`DataError` cost nothing to import (the CLI's ``--help`` needs them).
 
 Where the database lives, in order of precedence:
 
@@ -21,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import wfdb
 
 __all__ = [
     "AAMI_CLASSES",
@@ -293,6 +294,7 @@ def download_mitdb(dest=None, records=None, progress=True):
     >>> download_mitdb("~/data/mitdb")   # doctest: +SKIP
     PosixPath('/home/student/data/mitdb')
     """
+    import wfdb
     from tqdm import tqdm
 
     dest = Path(dest).expanduser() if dest is not None else default_data_dir()
@@ -373,7 +375,10 @@ class Annotations:
     @property
     def aami(self):
         """AAMI class of each annotation, ``""`` for non-beats, shape (n,)."""
-        return np.array([aami_class(s) or "" for s in self.symbol], dtype="<U1")
+        # a record has thousands of annotations but a handful of distinct symbols
+        symbols, inverse = np.unique(self.symbol, return_inverse=True)
+        classes = np.array([aami_class(s) or "" for s in symbols.tolist()], dtype="<U1")
+        return classes[inverse.reshape(-1)]
 
     @property
     def is_beat(self):
@@ -418,6 +423,8 @@ def _check_signal_file(stem, header):
 
 def _diagnose(stem, lead):
     """Find out why a record could not be read, and raise a DataError that says so."""
+    import wfdb
+
     try:
         header = wfdb.rdheader(str(stem))
     except Exception as exc:  # wfdb raises several types for a damaged header
@@ -464,6 +471,8 @@ def read_record(record, data_dir=None, lead=0, fs=None):
     >>> rec.signal.shape, rec.fs, rec.lead
     ((650000,), 360, 'MLII')
     """
+    import wfdb
+
     stem = _record_path(record, data_dir)
     pick = {"channel_names": [lead]} if isinstance(lead, str) else {"channels": [lead]}
     try:
@@ -514,6 +523,8 @@ def read_annotations(record, data_dir=None, extension="atr", fs=None):
     >>> len(ann.sample), len(ann.beats().sample)
     (2274, 2273)
     """
+    import wfdb
+
     stem = _record_path(record, data_dir)
     if not stem.with_suffix(f".{extension}").is_file():
         raise DataError(f"record {stem.name}: annotation file {stem.name}.{extension} is missing")

@@ -12,6 +12,9 @@ To judge a denoiser: :func:`frequency_response` (any method) and
 :func:`clean_beat_train`, :func:`add_noise` and :func:`snr_db` make a test
 signal whose clean version is known, and score the result;
 :func:`score_denoisers` runs that test for several noises and denoisers.
+
+pywt and scipy.signal are imported by the functions that use them, so importing
+this module (and ``ecgtut``) stays fast.
 """
 
 from __future__ import annotations
@@ -19,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pywt
-from scipy import signal as sps
 
 WAVELET_FS = 360  # Hz: the rate at which the paper's 9-level db6 bands are defined
 
@@ -72,6 +73,8 @@ def wavelet_band_ranges(fs, level=9):
 
 
 def _check_level(n_samples, wavelet, level):
+    import pywt
+
     max_level = pywt.dwt_max_level(n_samples, pywt.Wavelet(wavelet).dec_len)
     if level > max_level:
         raise ValueError(
@@ -109,6 +112,8 @@ def denoise_wavelet(signal, wavelet="db6", level=9, drop=None):
     >>> y.shape
     (7200,)
     """
+    import pywt
+
     signal = np.asarray(signal, dtype=float)
     _check_level(signal.shape[-1], wavelet, level)
     names = _band_names(level)
@@ -116,9 +121,40 @@ def denoise_wavelet(signal, wavelet="db6", level=9, drop=None):
     unknown = drop - set(names)
     if unknown:
         raise ValueError(f"unknown band(s) {sorted(unknown)}; choose from {names}")
+    # the finest bands dropped (cD1, cD2, ... in a row) need not be computed at all
+    finest = next((k for k in range(level) if f"cD{k + 1}" not in drop), level)
+    if finest and signal.ndim == 1:
+        return _denoise_without_finest(signal, wavelet, level, drop, finest)
     coeffs = pywt.wavedec(signal, wavelet, level=level, axis=-1)
     coeffs = [np.zeros_like(c) if name in drop else c for name, c in zip(names, coeffs)]
     return pywt.waverec(coeffs, wavelet, axis=-1)[..., : signal.shape[-1]]
+
+
+def _denoise_without_finest(signal, wavelet, level, drop, finest):
+    """:func:`denoise_wavelet` of a 1-D signal when cD1 ... cD{finest} are all dropped.
+
+    The same numbers as ``wavedec`` / ``waverec`` with those bands set to zero,
+    with less work: the approximations of the first ``finest`` levels are
+    computed alone (``pywt.downcoef``, the same filter as ``dwt``), and those
+    levels are rebuilt from the approximation alone (``idwt`` with no detail,
+    which pywt fills with zeros), cut to the lengths ``waverec`` cuts them to.
+    For the default bands this skips half of the first two levels, the two
+    longest, of both transforms.
+    """
+    import pywt
+
+    filter_len = pywt.Wavelet(wavelet).dec_len
+    lengths = [signal.shape[-1]]  # signal, cA1, cA2, ...: cAk as long as cDk
+    for _ in range(finest):
+        lengths.append(pywt.dwt_coeff_len(lengths[-1], filter_len, "symmetric"))
+    approx = pywt.downcoef("a", signal, wavelet, mode="symmetric", level=finest)
+    coeffs = pywt.wavedec(approx, wavelet, level=level - finest)  # cA{level}, ..., cD{finest+1}
+    names = _band_names(level)[: len(coeffs)]
+    coeffs = [np.zeros_like(c) if name in drop else c for name, c in zip(names, coeffs)]
+    out = pywt.waverec(coeffs, wavelet)
+    for k in range(finest, 0, -1):  # waverec's cut: to the length of the detail band beside
+        out = pywt.idwt(out[: lengths[k]], None, wavelet, mode="symmetric")
+    return out[: lengths[0]]
 
 
 @dataclass
@@ -177,6 +213,8 @@ def _band_components(signal, wavelet, level):
     Returns ``{band name: array shaped like signal}``, the same as
     ``denoise_wavelet(signal, drop=<all other bands>)`` for each band.
     """
+    import pywt
+
     _check_level(signal.shape[-1], wavelet, level)
     coeffs = pywt.wavedec(signal, wavelet, level=level, axis=-1)
     out = {}
@@ -211,6 +249,8 @@ def denoise_bandpass(signal, fs, low=0.5, high=45.0, order=4):
     >>> denoise_bandpass(x, fs=360).shape
     (3600,)
     """
+    from scipy import signal as sps
+
     sos = sps.butter(order, [low, high], btype="bandpass", fs=fs, output="sos")
     return sps.sosfiltfilt(sos, np.asarray(signal, dtype=float), axis=-1)
 
@@ -398,6 +438,8 @@ def clean_beat_train(signal, r_peaks, fs, before=0.25, after=0.45):
     >>> y.shape, float(y[720]), float(y[700])
     ((3600,), 1.0, 0.0)
     """
+    from scipy.signal.windows import tukey
+
     signal = np.asarray(signal, dtype=float)
     b, a = int(round(before * fs)), int(round(after * fs))
     r_peaks = np.asarray(r_peaks)
@@ -405,7 +447,7 @@ def clean_beat_train(signal, r_peaks, fs, before=0.25, after=0.45):
     if len(inside) == 0:
         raise ValueError("no R peak with a whole window inside the signal")
     beat = np.median(np.stack([signal[r - b : r + a] for r in inside]), axis=0)
-    beat = (beat - np.linspace(beat[0], beat[-1], len(beat))) * sps.windows.tukey(len(beat), 0.1)
+    beat = (beat - np.linspace(beat[0], beat[-1], len(beat))) * tukey(len(beat), 0.1)
     out = np.zeros_like(signal)
     for r in inside:
         out[r - b : r + a] += beat

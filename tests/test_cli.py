@@ -352,3 +352,50 @@ def test_data_commands_do_not_import_torch(data_dir):
     assert status == [0, 0]
     assert after_import is False, "import ecgtut imported torch"
     assert after_commands is False, "ecgtut verify/prepare imported torch"
+
+
+# Imported by the functions that need them, never at start-up (see bench_startup.py)
+HEAVY = ("wfdb", "pandas", "scipy", "pywt", "tqdm", "sklearn", "torch", "matplotlib")
+
+
+def _modules_after(code):
+    """The HEAVY modules imported by ``code``, run in a fresh interpreter."""
+    code = textwrap.dedent(code) + textwrap.dedent(f"""
+        import json, sys
+        print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_start_up_imports_nothing_heavy():
+    # what ``ecgtut COMMAND --help`` runs; the flat namespace resolves without loading a module
+    loaded = _modules_after("""
+        import contextlib, io
+        import ecgtut
+        ecgtut.read_record, ecgtut.denoise_wavelet, ecgtut.load_beats, ecgtut.RECORDS
+        from ecgtut.cli import main
+        for command in ([], ["download"], ["verify"], ["prepare"], ["reproduce"]):
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+                main([*command, "--help"])
+    """)
+    assert loaded == []
+
+
+def test_prepare_imports_only_what_it_uses(data_dir):
+    # building: wfdb to read, pywt to denoise, scipy.signal to resample
+    code = f"""
+        from ecgtut.cli import main
+        assert main(["prepare", "--data", {str(data_dir)!r}, "--records", "100", "--quiet",
+                     "--no-cache"]) == 0
+    """
+    assert set(_modules_after(code)) <= {"wfdb", "pandas", "scipy", "pywt"}  # pandas: wfdb's
+    # from the cache: nothing but numpy
+    cached = f"""
+        from ecgtut.cli import main
+        main(["prepare", "--data", {str(data_dir)!r}, "--records", "100", "--quiet"])
+    """
+    _modules_after(cached)  # builds the cache
+    assert _modules_after(cached) == []

@@ -99,6 +99,31 @@ def test_wavelet_keeps_shape_odd_length_and_batches():
     np.testing.assert_allclose(y[1], ecgtut.denoise_wavelet(x[1]))
 
 
+def _wavedec_waverec(x, wavelet, level, drop):
+    """The denoiser written plainly: every band computed, the dropped ones set to zero."""
+    import pywt
+
+    coeffs = pywt.wavedec(x, wavelet, level=level)
+    names = [f"cA{level}"] + [f"cD{k}" for k in range(level, 0, -1)]
+    coeffs = [np.zeros_like(c) if n in drop else c for n, c in zip(names, coeffs)]
+    return pywt.waverec(coeffs, wavelet)[: len(x)]
+
+
+@pytest.mark.parametrize("n", [5632, 6001, 7200])
+@pytest.mark.parametrize("wavelet, level, drop", [
+    ("db6", 9, ("cA9", "cD1", "cD2")),  # the default: cD1 and cD2 are never computed
+    ("db6", 9, ("cD1",)),
+    ("db6", 9, ("cD2", "cD1", "cD3", "cD4", "cD5", "cD6", "cD7", "cD8", "cD9")),
+    ("db6", 9, ("cA9", "cD2")),  # cD1 kept: the plain transform
+    ("sym4", 5, ("cA5", "cD1", "cD2", "cD3")),
+])
+def test_wavelet_skipping_the_dropped_finest_bands_changes_no_number(n, wavelet, level, drop):
+    x = np.random.default_rng(n).normal(size=n).cumsum()
+    y = ecgtut.denoise_wavelet(x, wavelet, level, drop)
+    assert y.shape == x.shape
+    np.testing.assert_array_equal(y, _wavedec_waverec(x, wavelet, level, set(drop)))
+
+
 def test_wavelet_dropping_nothing_is_identity():
     x = np.random.default_rng(1).normal(size=7001)
     np.testing.assert_allclose(ecgtut.denoise_wavelet(x, drop=()), x, atol=1e-10)
