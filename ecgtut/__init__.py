@@ -6,13 +6,14 @@ The package follows the order the course teaches it::
     denoise   -> db6 wavelet denoising, band-pass alternative       (chapter 02)
     beats     -> R-peak-centred beat windows, the cached beat set   (chapter 03)
     model     -> the three-branch multi-scale 1-D CNN               (chapter 04)
+    precision -> bfloat16 or float32, checked layer by layer        (chapter 04)
     train     -> datasets, augmentation, training loop, checkpoints (chapter 04)
     evaluate  -> Se, +P, F1, confusion matrices, cross-validation   (chapter 05)
     plots     -> one plotting function per figure of the course
 
 Everything is re-exported flat, so a notebook can write ``import ecgtut as et``
 and call ``et.read_record``, ``et.denoise_wavelet``, ``et.load_beats``...
-The PyTorch-based modules (model, train, evaluate) are imported lazily on first
+The PyTorch-based modules (model, precision, train, evaluate) are imported lazily on first
 use, so ``import ecgtut`` and the data commands of the CLI start fast.
 """
 
@@ -28,7 +29,7 @@ from ecgtut.denoise import __all__ as _denoise_all
 __version__ = "0.1.0"
 
 # Modules that import torch (or matplotlib) load on first use, searched in this order.
-_LAZY_MODULES = ("plots", "model", "train", "evaluate")
+_LAZY_MODULES = ("plots", "model", "precision", "train", "evaluate")
 
 
 def __getattr__(name):

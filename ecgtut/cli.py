@@ -18,6 +18,8 @@ from ecgtut.data import AAMI_NAMES, RECORDS, DataError
 
 EXIT_DATA_ERROR = 2
 EXIT_VERIFY_FAILED = 1
+# ecgtut.precision.PRECISIONS, written out: the data commands must not import torch
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def _add_data_option(parser):
@@ -130,7 +132,7 @@ def _cmd_reproduce(args):
 
     result = reproduce(
         args.data, classes=args.classes, folds=args.folds, epochs=args.epochs,
-        seed=args.seed, fast=args.fast, progress=not args.quiet,
+        seed=args.seed, fast=args.fast, progress=not args.quiet, precision=args.precision,
     )
     print(format_reproduce_report(result))
     if args.json:
@@ -147,8 +149,8 @@ def build_parser():
     Example
     -------
     >>> args = build_parser().parse_args(["reproduce", "--classes", "5", "--fast"])
-    >>> args.command, args.classes, args.folds, args.fast
-    ('reproduce', 5, None, True)
+    >>> args.command, args.classes, args.folds, args.fast, args.precision
+    ('reproduce', 5, None, True, 'auto')
     """
     parser = argparse.ArgumentParser(
         prog="ecgtut",
@@ -188,6 +190,9 @@ def build_parser():
                    "s * folds + k")
     p.add_argument("--fast", action="store_true",
                    help="smoke run: a few thousand beats, 2 folds, 2 epochs")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="training arithmetic (default auto: bfloat16 where the CPU computes it "
+                   "natively and it agrees with float32 layer by layer, else float32)")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_reproduce, usage_error=p.error)

@@ -279,7 +279,8 @@ def kfold_splits(y, folds=5, seed=0, val_fraction=0.1):
 
 def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None,
                    batch_size=None, lr=None, class_weights=None, val_fraction=0.1,
-                   features=None, track_test=False, progress=True, device=None) -> dict:
+                   features=None, track_test=False, progress=True, device=None,
+                   precision=None) -> dict:
     """Stratified k-fold cross-validation of the multi-scale CNN over beats.
 
     Intra-patient, as the paper's Experiment 3: beats are shuffled and split
@@ -300,8 +301,9 @@ def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None
     folds, seed : int
         Number of folds; seed of the folds (``seed``) and of round ``k``'s
         validation split and training (:func:`fold_seed`: ``seed * folds + k``).
-    recipe, epochs, batch_size, lr, class_weights
-        Passed to :func:`ecgtut.train.fit`.
+    recipe, epochs, batch_size, lr, class_weights, precision
+        Passed to :func:`ecgtut.train.fit` (``precision``: ``"auto"``,
+        ``"float32"`` or ``"bfloat16"``; default: the recipe's).
     val_fraction : float
         Share (0-1) of the training folds held out to choose the epoch.
     features : array, shape (n_beats, n_features), optional
@@ -316,7 +318,8 @@ def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None
     dict
         ``classes``; ``folds``: one :func:`classification_metrics` dict per
         fold, plus ``fold``, ``best_epoch``, ``epochs_run``, ``n_train``,
-        ``n_val``, ``n_test``, ``seconds``; ``mean``: accuracy, macro F1 and
+        ``n_val``, ``n_test``, ``seconds``, ``precision`` (what the fold
+        trained in, ``"float32"`` or ``"bfloat16"``); ``mean``: accuracy, macro F1 and
         per-class Se/+P averaged over folds; ``confusion``: counts pooled
         over folds (k, k); ``y_pred``: the out-of-fold prediction of every
         beat (n_beats,); ``histories``: one :func:`fit` history per fold;
@@ -348,14 +351,15 @@ def cross_validate(X, y, classes, *, folds=5, seed=0, recipe="fast", epochs=None
         net, history = fit(net, X[tr], y[tr], X[va], y[va], recipe=recipe, epochs=epochs,
                            batch_size=batch_size, lr=lr, class_weights=class_weights,
                            seed=fold_seed(seed, folds, k), device=device, progress=progress,
-                           features_train=F(tr), features_val=F(va),
+                           features_train=F(tr), features_val=F(va), precision=precision,
                            desc=f"fold {k + 1}/{folds}", **(test if track_test else {}))
         y_pred[test_idx] = predict(net, X[test_idx], features=F(test_idx), device=device)[0]
         m = classification_metrics(y[test_idx], y_pred[test_idx], classes)
         results.append({"fold": k + 1, **m, "best_epoch": history["best_epoch"],
                         "epochs_run": len(history["epoch"]), "n_train": len(tr),
                         "n_val": len(va), "n_test": len(test_idx),
-                        "seconds": time.perf_counter() - t0})
+                        "seconds": time.perf_counter() - t0,
+                        "precision": history["precision"]["train"]})
         histories.append(history)
     return {
         "classes": list(classes), "folds": results, "mean": _mean_metrics(results),
@@ -405,7 +409,7 @@ def epoch_selection_pitfall(histories: list[dict]) -> dict:
 
 
 def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False, progress=True,
-              recipe="fast") -> dict:
+              recipe="fast", precision=None) -> dict:
     """Reproduce the write-up's intra-patient k-fold experiment on MIT-BIH; plain JSON.
 
     Parameters
@@ -428,6 +432,10 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
         About 15 s on 2 cores.
     recipe : str
         ``"fast"`` or ``"writeup"`` (see :data:`ecgtut.train.RECIPES`).
+    precision : "auto", "float32" or "bfloat16", optional
+        Arithmetic of the training passes (default: the recipe's, ``"auto"``
+        for ``"fast"``: bfloat16 where the CPU computes it natively and it
+        passes :func:`ecgtut.precision.check_bf16`). Evaluation is float32.
 
     Returns
     -------
@@ -435,7 +443,13 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
         ``accuracy``, ``macro_f1``, ``per_class`` ``{"N": {"se", "ppv"}, ...}``
         (means over folds; ``None`` where undefined), ``confusion`` (pooled
         counts), ``folds`` (per-fold metrics), ``seconds`` (wall time), and
-        ``classes``, ``n_beats``, ``settings``.
+        ``classes``, ``n_beats``, ``settings`` (``settings["precision"]``:
+        the precision asked for); ``precision``: what the first fold's
+        :func:`~ecgtut.precision.resolve_precision` decided (``requested``,
+        ``train``, ``native_bf16``, ``guard``, ``fell_back``, ``reason``...),
+        ``train_per_fold`` (what each fold trained in) and
+        :func:`~ecgtut.precision.runtime_info` (``torch``,
+        ``cpu_capability``, ``threads``...).
 
     Example
     -------
@@ -463,12 +477,16 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
         keep = stratified_subsample(y, 3000, seed)
         X, y, epochs, batch_size = X[keep], y[keep], epochs or 2, 32
     cv = cross_validate(X, y, classes, folds=folds, seed=seed, recipe=recipe, epochs=epochs,
-                        batch_size=batch_size, progress=progress)
+                        batch_size=batch_size, progress=progress, precision=precision)
     fold_keys = ("fold", "accuracy", "macro_f1", "per_class", "confusion", "best_epoch",
-                 "epochs_run", "n_train", "n_val", "n_test", "seconds")
+                 "epochs_run", "n_train", "n_val", "n_test", "seconds", "precision")
+    from ecgtut.precision import runtime_info
     from ecgtut.train import _recipe
 
-    settings = _recipe(recipe, epochs=epochs, batch_size=batch_size)
+    settings = _recipe(recipe, epochs=epochs, batch_size=batch_size, precision=precision)
+    first = cv["histories"][0]["precision"]
+    precision_block = {**first, "train_per_fold": [f["precision"] for f in cv["folds"]],
+                       **runtime_info(first["device"])}
     return {
         **cv["mean"], "confusion": cv["confusion"],
         "folds": [{k: f[k] for k in fold_keys} for f in cv["folds"]],
@@ -477,6 +495,7 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
         "settings": {"protocol": "intra-patient stratified k-fold", "folds": folds,
                      "seed": seed, "fast": fast, "val_fraction": 0.1,
                      "recipe": recipe if isinstance(recipe, str) else "custom", **settings},
+        "precision": precision_block,
     }
 
 
@@ -502,19 +521,60 @@ def format_reproduce_report(result: dict) -> str:
     Returns
     -------
     str
-        A title line (classes, protocol, folds, beats, seconds), the per-fold
-        table, then the mean beside the write-up's numbers (4 or 5 classes).
+        A title line (classes, protocol, folds, beats, seconds), a line on the
+        arithmetic (:func:`format_precision`), the per-fold table, then the
+        mean beside the write-up's numbers (4 or 5 classes).
     """
     classes = result["classes"]
     s = result["settings"]
     head = (f"{len(classes)}-class, {s['protocol']} ({s['folds']} folds"
             f"{', fast smoke run' if s['fast'] else ''}), {result['n_beats']} beats, "
             f"{result['seconds']:.0f} s")
-    lines = [head, "", format_fold_table(result)]
+    lines = [head]
+    if result.get("precision"):  # results saved before it was recorded have none
+        lines.append(format_precision(result["precision"]))
+    lines += ["", format_fold_table(result)]
     if len(classes) in REFERENCE:
         lines += ["", "Mean over folds beside the write-up's (its best fold):",
                   compare_with_reference(result, len(classes))]
     return "\n".join(lines)
+
+
+def format_precision(info: dict) -> str:
+    """One line on the arithmetic of a run: what it trained in, why, and on what.
+
+    Parameters
+    ----------
+    info : dict
+        ``reproduce(...)["precision"]`` or a :func:`~ecgtut.train.fit`
+        history's ``history["precision"]``.
+
+    Returns
+    -------
+    str
+        E.g. ``precision: float32 (requested auto; bfloat16 failed the guard in
+        branches.1.3: relative error 0.98); torch 2.13.0+cpu, AVX512, 2 threads``.
+
+    Example
+    -------
+    >>> info = {"requested": "auto", "train": "float32", "fell_back": False,
+    ...         "reason": "no native bfloat16 on this CPU", "guard": None,
+    ...         "torch": "2.13.0+cpu", "cpu_capability": "AVX2", "threads": 2}
+    >>> print(format_precision(info))   # doctest: +NORMALIZE_WHITESPACE
+    precision: float32 (requested auto; no native bfloat16 on this CPU);
+    torch 2.13.0+cpu, AVX2, 2 threads
+    """
+    why = [f"requested {info['requested']}"]
+    if info.get("reason"):
+        why.append(info["reason"])
+    elif info.get("guard"):
+        why.append(f"passed the guard: largest layer error {info['guard']['error']:.2g}")
+    line = f"precision: {info['train']} ({'; '.join(why)})"
+    per_fold = info.get("train_per_fold") or []
+    if len(set(per_fold)) > 1:  # the guard's probe differs by fold: say so if the verdict did
+        line += " [folds: " + ", ".join(per_fold) + "]"
+    return (f"{line}; torch {info['torch']}, {info['cpu_capability']}, "
+            f"{info['threads']} thread{'s' if info['threads'] != 1 else ''}")
 
 
 # --- chapter 05 notebook helpers: subsampling, folds, tables, the selection pitfall ---
@@ -723,5 +783,5 @@ def same_record_neighbours(X_train, record_train, X_test, record_test, normalize
     return record_train[nearest] == record_test, chance
 
 
-__all__ += ["stratified_subsample", "fold_class_counts", "format_fold_table",
+__all__ += ["format_precision", "stratified_subsample", "fold_class_counts", "format_fold_table",
             "selection_optimism", "same_record_neighbours"]

@@ -14,7 +14,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-MODULES = ["data", "denoise", "beats", "model", "train", "evaluate", "plots", "cli"]
+MODULES = ["data", "denoise", "beats", "model", "precision", "train", "evaluate", "plots", "cli"]
 NEED_DATA = {"data", "beats"}
 
 
