@@ -25,7 +25,7 @@ def execute(path):
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = KERNEL
     start = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3", record_timing=False,
+    NotebookClient(nb, timeout=3600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
