@@ -462,6 +462,9 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     start = time.perf_counter()
     folds = default_folds(folds, fast)
     fold_seed(seed, folds, folds - 1)  # check the seed before loading anything
+    from ecgtut.train import _recipe
+
+    _recipe(recipe, epochs=epochs, precision=precision)  # and the recipe and precision
     if isinstance(classes, int):
         if classes not in _CLASS_SETS:
             raise ValueError(f"classes must be 4, 5 or a sequence of class names, got {classes}")
@@ -481,7 +484,6 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     fold_keys = ("fold", "accuracy", "macro_f1", "per_class", "confusion", "best_epoch",
                  "epochs_run", "n_train", "n_val", "n_test", "seconds", "precision")
     from ecgtut.precision import runtime_info
-    from ecgtut.train import _recipe
 
     settings = _recipe(recipe, epochs=epochs, batch_size=batch_size, precision=precision)
     first = cv["histories"][0]["precision"]

@@ -192,9 +192,11 @@ def check_bf16(model, x, features=None, tol: float = DEFAULT_TOL) -> dict:
     ``MaxPool1d``, ``Linear``...). Then each leaf runs again on **its own**
     float32 input under ``torch.autocast(device, dtype=torch.bfloat16)``, and
     its output is compared with the float32 one by the relative error
-    ``||float32 - bfloat16|| / ||float32||``. Since every layer gets the
-    exact float32 input, errors do not add up from layer to layer and a
-    wrong layer is named as such. Last, the whole model's output in bfloat16
+    ``||float32 - bfloat16|| / ||float32||``; so are the gradients of its
+    input and weights for one fixed random upstream gradient, since training
+    runs the backward kernels too. Since every layer gets the exact float32
+    input, errors do not add up from layer to layer and a wrong layer is
+    named as such. Last, the whole model's output in bfloat16
     autocast is compared with float32's the same way.
 
     Why ``tol = 0.05``: bfloat16 rounds each number to 8 significant bits
@@ -230,8 +232,8 @@ def check_bf16(model, x, features=None, tol: float = DEFAULT_TOL) -> dict:
         (its relative error); ``output_error`` (the whole model's); ``tol``;
         ``errors`` (``{layer name: relative error}`` for every leaf);
         ``device``; ``n_probe`` (beats in the probe batch). A non-finite
-        bfloat16 value where float32's is finite counts as an error of
-        ``inf``.
+        bfloat16 value where float32's is finite is an infinite error, given
+        as ``None`` (JSON has no infinity) and never ``ok``.
 
     Example
     -------
@@ -276,10 +278,9 @@ def check_bf16(model, x, features=None, tol: float = DEFAULT_TOL) -> dict:
         handles = []
         with torch.autocast(device.type, dtype=torch.bfloat16):
             output_error = _relative_error(ref, model(*inputs))
-            errors = {}
-            for name, m in leaves:
-                errors[name] = max((_relative_error(out, m(*_clone(args), **_clone(kwargs)))
-                                    for args, kwargs, out in calls[name]), default=0.0)
+        errors = {name: max((_layer_error(m, args, kwargs, out, device.type)
+                             for args, kwargs, out in calls[name]), default=0.0)
+                  for name, m in leaves}
     finally:
         for h in handles:
             h.remove()
@@ -290,19 +291,61 @@ def check_bf16(model, x, features=None, tol: float = DEFAULT_TOL) -> dict:
     return {
         "ok": bool(error <= tol and output_error <= tol), "layer": worst,
         "module": _one_line(dict(leaves)[worst]) if worst is not None else None,
-        "error": float(error), "output_error": float(output_error), "tol": float(tol),
-        "errors": {k: float(v) for k, v in errors.items()}, "device": str(device),
-        "n_probe": int(inputs[0].shape[0]),
+        "error": _json_number(error), "output_error": _json_number(output_error),
+        "tol": float(tol), "errors": {k: _json_number(v) for k, v in errors.items()},
+        "device": str(device), "n_probe": int(inputs[0].shape[0]),
     }
 
 
-def _fmt_error(e: float) -> str:
+def _json_number(x: float):
+    """``x`` as a float, or None where it is not finite (JSON has no infinity)."""
+    return float(x) if math.isfinite(x) else None
+
+
+def _pass(module, args, kwargs, upstream, device_type, bf16):
+    """One forward and backward pass of ``module``: its output and its gradients.
+
+    The gradients are those of ``sum(output * upstream)`` with respect to the
+    module's floating-point inputs and its parameters (``torch.autograd.grad``:
+    nothing is accumulated in ``.grad``), in bfloat16 autocast if ``bf16``.
+    """
+    args, kwargs = _clone(args), _clone(kwargs)
+    wrt = [t.requires_grad_() for t in _tensors((args, kwargs)) if t.is_floating_point()]
+    wrt += [p for p in module.parameters() if p.requires_grad]
+    with torch.enable_grad(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        out = module(*args, **kwargs)
+        outs = [o for o in _tensors(out) if o.is_floating_point()]
+        total = sum((o.float() * u).sum() for o, u in zip(outs, upstream, strict=True))
+    if not wrt or not isinstance(total, torch.Tensor) or not total.requires_grad:
+        return out, []
+    grads = torch.autograd.grad(total, wrt, allow_unused=True)
+    return out, [torch.zeros_like(t) if g is None else g for g, t in zip(grads, wrt, strict=True)]
+
+
+def _layer_error(module, args, kwargs, out, device_type) -> float:
+    """Relative error of one leaf in bfloat16 against float32: forward and backward.
+
+    ``out`` is the leaf's float32 output recorded on ``args``; the backward
+    pass compares the gradients (of inputs and weights) for the same fixed
+    random upstream gradient, because training runs the backward kernels too.
+    """
+    gen = torch.Generator().manual_seed(0)
+    upstream = [torch.randn(o.shape, generator=gen).to(o.device)
+                for o in _tensors(out) if o.is_floating_point()]
+    _, grads32 = _pass(module, args, kwargs, upstream, device_type, bf16=False)
+    out16, grads16 = _pass(module, args, kwargs, upstream, device_type, bf16=True)
+    return max(_relative_error(out, out16), _relative_error(grads32, grads16))
+
+
+def _fmt_error(e) -> str:
+    if e is None:  # not finite
+        return "inf"
     return f"{e:.2f}" if e >= 0.1 else f"{e:.2g}"
 
 
 def _failure(check: dict) -> tuple[str, str]:
     """Where the guard failed, at length (for the warning) and short (for ``reason``)."""
-    if check["layer"] is not None and check["error"] > check["tol"]:
+    if check["layer"] is not None and (check["error"] is None or check["error"] > check["tol"]):
         long = f"layer {check['layer']} {check['module']}"
         short, err = check["layer"], check["error"]
     else:

@@ -214,9 +214,10 @@ def set_seed(seed: int) -> None:
     torch.utils.deterministic.fill_uninitialized_memory = False
 
 
-#: Blocks of at least this many bytes come from the heap, not from a fresh ``mmap``
-#: (see :func:`keep_freed_memory`): larger than any tensor of a training step.
-_MMAP_THRESHOLD = 256 * 2**20
+#: Blocks smaller than this many bytes come from the heap, not from a fresh ``mmap``
+#: (see :func:`keep_freed_memory`): 32 MiB, the largest value glibc accepts on
+#: 64-bit systems, well above any tensor of a training step (a few MB).
+_MMAP_THRESHOLD = 32 * 2**20
 
 
 def keep_freed_memory() -> bool:
@@ -249,8 +250,9 @@ def keep_freed_memory() -> bool:
 
             libc = ctypes.CDLL("libc.so.6")
             m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>
-            _ALLOCATOR_TUNED = bool(libc.mallopt(m_mmap_threshold, _MMAP_THRESHOLD)
-                                    and libc.mallopt(m_trim_threshold, 2 * _MMAP_THRESHOLD))
+            mmap_ok = libc.mallopt(m_mmap_threshold, _MMAP_THRESHOLD)
+            trim_ok = libc.mallopt(m_trim_threshold, 2 * _MMAP_THRESHOLD)
+            _ALLOCATOR_TUNED = bool(mmap_ok or trim_ok)
         except (OSError, AttributeError):  # not glibc: leave the allocator alone
             pass
     return _ALLOCATOR_TUNED
@@ -453,7 +455,9 @@ def _recipe(recipe, **overrides):
     recipe = {"precision": "float32", **recipe}
     if "bf16" in recipe:  # e.g. {**RECIPES["fast"], "bf16": False}: the bf16 key decides
         bf16 = recipe.pop("bf16")
-        if not isinstance(bf16, bool | np.bool_ | str) or bf16 not in _BF16_TO_PRECISION:
+        if not isinstance(bf16, str):  # as before: any true value meant bfloat16
+            bf16 = bool(bf16)
+        if bf16 not in _BF16_TO_PRECISION:
             raise ValueError(f"unknown bf16 setting {bf16!r}; choose True, False or 'auto' "
                              f"(or give precision: one of {PRECISIONS})")
         recipe["precision"] = _BF16_TO_PRECISION[bf16]
@@ -513,9 +517,10 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
         Label of the progress bar.
     precision : "auto", "float32" or "bfloat16", optional
         Arithmetic of the training passes (default: the recipe's, ``"auto"``
-        for ``"fast"``). Before bfloat16 is used, the first 256 training
-        beats go through :func:`ecgtut.precision.check_bf16`: if any layer
-        disagrees with float32, training runs in float32 and a
+        for ``"fast"``). Before bfloat16 is used, the first batch of training
+        beats goes through :func:`ecgtut.precision.check_bf16` (every layer,
+        forward and backward): if any layer disagrees with float32, training
+        runs in float32 and a
         :class:`~ecgtut.precision.PrecisionWarning` says so (see
         :func:`~ecgtut.precision.resolve_precision`). Validation and test
         beats are always evaluated in float32.
@@ -559,10 +564,11 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     test_iter = None  # only to record the test accuracy per epoch (chapter 05)
     if X_test is not None:
         test_iter = _loader(BeatDataset(X_test, y_test, features_test), 1024)
-    probe = train_iter.dataset  # bfloat16 only where it agrees with float32 on these beats
+    # bfloat16 only where it agrees with float32 on a batch of training beats, as trained
+    probe, n_probe = train_iter.dataset, cfg["batch_size"]
     bf16, precision_info = resolve_precision(
-        cfg["precision"], net, probe.X[:256], device=device,
-        features=None if probe.features is None else probe.features[:256])
+        cfg["precision"], net, probe.X[:n_probe], device=device,
+        features=None if probe.features is None else probe.features[:n_probe])
     augment = None
     if cfg.get("shift") or cfg.get("stretch"):  # validation and test beats stay as they are
         augment = {"shift": cfg.get("shift", 0), "stretch": cfg.get("stretch", 0.0),

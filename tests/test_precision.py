@@ -37,12 +37,39 @@ INFO_KEYS = {"requested", "train", "evaluate", "native_bf16", "guard", "fell_bac
 
 
 class BrokenConv(nn.Conv1d):
-    """A Conv1d that is right in float32 and wrong (sign flipped) under CPU autocast."""
+    """A Conv1d that is right in float32 and wrong (sign flipped) under CPU autocast.
+
+    It always computes in float32 (even where the CPU's own bfloat16 kernel is
+    the broken one), so the error it shows is exactly 2 on every machine.
+    """
 
     def forward(self, x):
-        out = super().forward(x)
-        return -out if torch.is_autocast_enabled("cpu") else out
+        autocast = torch.is_autocast_enabled("cpu")
+        with torch.autocast("cpu", enabled=False):
+            out = super().forward(x.float())
+        return -out if autocast else out
 
+
+class _FlipGradient(torch.autograd.Function):
+    """The identity forward; the gradient's sign flipped backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class BackwardBrokenConv(nn.Conv1d):
+    """A Conv1d whose forward is right everywhere but whose backward is wrong under autocast."""
+
+    def forward(self, x):
+        autocast = torch.is_autocast_enabled("cpu")
+        with torch.autocast("cpu", enabled=False):
+            out = super().forward(x.float())
+        return _FlipGradient.apply(out) if autocast else out
 
 def beats(n=64, seed=0):
     """Two classes of noisy bumps, (n, 251) float32 in mV, and their labels."""
@@ -101,9 +128,25 @@ def test_check_bf16_names_the_broken_layer():
     assert check["module"].startswith("BrokenConv(8, 16, kernel_size=(8,)")
     assert check["error"] == pytest.approx(2.0, rel=1e-2)  # -out against out
     others = {k: v for k, v in check["errors"].items() if k != BROKEN}
-    assert len(others) == 24 and max(others.values()) < DEFAULT_TOL  # no error compounding
+    assert len(others) == 24
+    if check_bf16(healthy_net(), X)["ok"]:  # else this CPU's own bfloat16 kernels are wrong
+        assert max(others.values()) < DEFAULT_TOL  # no error compounding
     assert check["n_probe"] == 64 and check["device"] == "cpu"
     assert json.loads(json.dumps(check)) == check
+
+
+def test_check_bf16_compares_the_backward_pass_too():
+    """A layer right forward but wrong backward would train through wrong gradients."""
+    X, _ = beats()
+    net = healthy_net()
+    good = net.branches[1][3]
+    bad = BackwardBrokenConv(good.in_channels, good.out_channels, good.kernel_size[0])
+    bad.load_state_dict(good.state_dict())
+    net.branches[1][3] = bad
+    check = check_bf16(net, X)
+    assert not check["ok"] and check["layer"] == BROKEN
+    assert check["error"] == pytest.approx(2.0, rel=1e-2)
+    assert check["output_error"] < DEFAULT_TOL or not check_bf16(healthy_net(), X)["ok"]
 
 
 def test_check_bf16_passes_a_healthy_model_and_leaves_it_as_it_was():
@@ -221,7 +264,7 @@ def test_fit_precision_setting_is_recorded():
     _, h = tiny_fit(healthy_net(), precision="bfloat16")
     assert h["precision"]["train"] == "bfloat16" and h["precision"]["guard"]["ok"]
     assert h["precision"]["requested"] == "bfloat16" and not h["precision"]["fell_back"]
-    assert h["precision"]["guard"]["n_probe"] == 48  # the training beats (up to 256)
+    assert h["precision"]["guard"]["n_probe"] == 16  # one training batch, as trained
     _, h = tiny_fit(healthy_net(), precision="float32")
     assert h["precision"]["train"] == "float32" and h["precision"]["guard"] is None
     json.dumps(h)

@@ -88,8 +88,10 @@ def bench_steps(args):
             cmd = [sys.executable, __file__, "--worker", variant, "--fold", str(args.fold),
                    "--step-beats", str(args.step_beats)] + (["--data", args.data] if args.data
                                                              else [])
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            runs[variant].append(json.loads(out.strip().splitlines()[-1]))
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(f"{variant} failed:\n{proc.stderr}")
+            runs[variant].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     base = np.median([r["seconds_per_epoch"] for r in runs["float32, default allocator"]])
     first = runs["float32"][0]
     print(f"seconds per training epoch of fold {args.fold + 1} (scaled from "
