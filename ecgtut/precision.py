@@ -45,9 +45,10 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 #: Largest relative error (``||float32 - bfloat16|| / ||float32||``) a layer
 #: or the model's output may show in bfloat16 before :func:`check_bf16` calls
-#: it wrong: 5 times the worst that bfloat16's rounding gives (0.002 to 0.01),
-#: 20 times below what a wrong kernel gives (about 1).
-DEFAULT_TOL = 0.05
+#: it wrong: 3 times the worst that bfloat16's rounding gave (0.002 to 0.01
+#: forward, up to 0.034 in a weight gradient), 10 times below what a wrong
+#: kernel gives (about 1).
+DEFAULT_TOL = 0.1
 
 # (device, architecture) pairs whose failed guard was already reported in this process
 _WARNED: set = set()
@@ -199,12 +200,14 @@ def check_bf16(model, x, features=None, tol: float = DEFAULT_TOL) -> dict:
     named as such. Last, the whole model's output in bfloat16
     autocast is compared with float32's the same way.
 
-    Why ``tol = 0.05``: bfloat16 rounds each number to 8 significant bits
+    Why ``tol = 0.1``: bfloat16 rounds each number to 8 significant bits
     (a relative error of at most 2**-9, 0.002), which in a convolution or a
-    fully connected layer gives a relative error of 0.002 to 0.01; a layer
-    without arithmetic in bfloat16 (ReLU, pooling) gives 0. A wrong kernel
-    gives about 1 (its output has nothing to do with the right one). 0.05 is
-    5 times above the first and 20 times below the second.
+    fully connected layer gives a relative error of 0.002 to 0.01 forward,
+    and up to 0.034 in the weight gradient of the first convolution (a sum
+    over 512 beats x 244 samples in which terms cancel: measured on MIT-BIH
+    beats); a layer without arithmetic in bfloat16 (ReLU, pooling) gives 0.
+    A wrong kernel gives about 1 (its output has nothing to do with the right
+    one). 0.1 is 3 times above the first and 10 times below the second.
 
     The model runs in eval mode during the check (no dropout: the check is
     deterministic); its mode (train or eval, module by module) and its
@@ -375,7 +378,7 @@ def resolve_precision(precision, model, x_probe, device=None, features=None,
     architecture and device, e.g.::
 
         bfloat16 disagrees with float32 on this CPU in layer branches.1.3
-        Conv1d(8, 16, kernel_size=(8,), stride=(1,)) (relative error 0.98 > 0.05):
+        Conv1d(8, 16, kernel_size=(8,), stride=(1,)) (relative error 0.98 > 0.1):
         training and evaluating in float32 instead
 
     (on one line). Evaluation (validation, test, :func:`ecgtut.train.predict`)

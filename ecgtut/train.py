@@ -226,8 +226,10 @@ def keep_freed_memory() -> bool:
     A training step allocates and frees tensors of a few MB (a batch of 512
     beats through a branch is 4 MB). glibc's ``malloc`` gives blocks that
     large back to the kernel on every ``free`` and maps fresh ones on the next
-    step, and every page of a fresh block costs a page fault: about 15 % of an
-    epoch on 2 CPU cores (measured: 16.8 s instead of 19.6 s, same numbers).
+    step, and every page of a fresh block costs a page fault: 5-15 % of an
+    epoch on 2 CPU cores (measured: 18.0 s instead of 19.2 s per epoch in
+    ``tests/benchmarks/bench_train.py``, 16.7 s instead of 19.3 s in another
+    run; same numbers).
     This asks glibc (``mallopt``) to serve such blocks from its heap and keep
     them there. It changes where memory comes from, never a result; it does
     nothing where the C library is not glibc (macOS, Windows, musl).
