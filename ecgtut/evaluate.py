@@ -462,9 +462,13 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
     start = time.perf_counter()
     folds = default_folds(folds, fast)
     fold_seed(seed, folds, folds - 1)  # check the seed before loading anything
+    batch_size = None  # the recipe's
+    if fast:  # smoke run: small batches, so that 2 epochs of 1 350 beats still learn something
+        epochs, batch_size = epochs or 2, 32
     from ecgtut.train import _recipe
 
-    _recipe(recipe, epochs=epochs, precision=precision)  # and the recipe and precision
+    # the recipe and the precision are checked before loading anything, too
+    settings = _recipe(recipe, epochs=epochs, batch_size=batch_size, precision=precision)
     if isinstance(classes, int):
         if classes not in _CLASS_SETS:
             raise ValueError(f"classes must be 4, 5 or a sequence of class names, got {classes}")
@@ -475,20 +479,15 @@ def reproduce(data=None, classes=4, folds=None, epochs=None, seed=0, fast=False,
 
         data = load_beats(data, progress=progress)
     X, y = data.xy(classes)
-    batch_size = None  # the recipe's
-    if fast:  # smoke run: small batches, so that 2 epochs of 1 350 beats still learn something
+    if fast:  # smoke run: about 3000 beats
         keep = stratified_subsample(y, 3000, seed)
-        X, y, epochs, batch_size = X[keep], y[keep], epochs or 2, 32
+        X, y = X[keep], y[keep]
     cv = cross_validate(X, y, classes, folds=folds, seed=seed, recipe=recipe, epochs=epochs,
                         batch_size=batch_size, progress=progress, precision=precision)
     fold_keys = ("fold", "accuracy", "macro_f1", "per_class", "confusion", "best_epoch",
                  "epochs_run", "n_train", "n_val", "n_test", "seconds", "precision")
-    from ecgtut.precision import runtime_info
-
-    settings = _recipe(recipe, epochs=epochs, batch_size=batch_size, precision=precision)
-    first = cv["histories"][0]["precision"]
-    precision_block = {**first, "train_per_fold": [f["precision"] for f in cv["folds"]],
-                       **runtime_info(first["device"])}
+    first = cv["histories"][0]["precision"]  # with the torch version, CPU and threads
+    precision_block = {**first, "train_per_fold": [f["precision"] for f in cv["folds"]]}
     return {
         **cv["mean"], "confusion": cv["confusion"],
         "folds": [{k: f[k] for k in fold_keys} for f in cv["folds"]],
