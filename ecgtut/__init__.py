@@ -1,35 +1,57 @@
-"""ecgtut: heartbeat classification from ECG, one course chapter per module.
+"""ecgtut: heartbeat classification from ECG, one module per stage of the course.
 
-The package follows the order the course teaches it::
+The package follows the order the course teaches it; the code behind a
+notebook cell is in the module of its chapter, and the figure it draws in the
+module of the same name under ``plots``::
 
-    data      -> read, download and verify MIT-BIH; AAMI classes   (chapter 01)
-    denoise   -> db6 wavelet denoising, band-pass alternative       (chapter 02)
-    beats     -> R-peak-centred beat windows, the cached beat set   (chapter 03)
-    model     -> the three-branch multi-scale 1-D CNN               (chapter 04)
-    precision -> bfloat16 or float32, checked layer by layer        (chapter 04)
-    train     -> datasets, augmentation, training loop, checkpoints (chapter 04)
-    evaluate  -> Se, +P, F1, confusion matrices, cross-validation   (chapter 05)
-    plots     -> one plotting function per figure of the course
+    chapter 01  database         MIT-BIH: record lists, data folder, download, verify
+                data             read records and annotations; AAMI classes
+    chapter 02  denoise          db6 wavelet and band-pass denoisers, spectra
+                denoise_scoring  judging a denoiser: frequency response, SNR tests
+    chapter 03  beats            BeatWindow, R-peak-centred beats, BeatSet
+                cache            load_beats: the whole database's beats, cached
+    chapter 04  model            the three-branch multi-scale 1-D CNN
+                datasets         BeatDataset, stratified splits, augmentation
+                precision        float32 or bfloat16, checked layer by layer
+                runtime          seeds, device, memory allocator
+                train            recipes, the training loop, prediction
+                checkpoint       save and load a trained model
+                metrics          Se, +P, F1, confusion matrices, tables
+    chapter 05  crossval         stratified k-fold cross-validation
+                pitfalls         what choosing on the test fold and same-patient
+                                 beats do to a score
+                experiment       the ``ecgtut reproduce`` run and its report
+    all         plots.<stage>    one function per figure, one module per stage above:
+                                 plots.data, plots.denoise, plots.beats, plots.model,
+                                 plots.train, plots.metrics, plots.crossval, plots.pitfalls
+                cli              the ``ecgtut`` command
 
 Everything is re-exported flat, so a notebook can write ``import ecgtut as et``
 and call ``et.read_record``, ``et.denoise_wavelet``, ``et.load_beats``...
-The PyTorch-based modules (model, precision, train, evaluate) are imported lazily on first
-use, so ``import ecgtut`` and the data commands of the CLI start fast.
+The modules that import torch or matplotlib are imported on first use, so
+``import ecgtut`` and the data commands of the CLI start fast.
 """
 
 from importlib import import_module
 
 from ecgtut.beats import *  # noqa: F401,F403
 from ecgtut.beats import __all__ as _beats_all
+from ecgtut.cache import *  # noqa: F401,F403
+from ecgtut.cache import __all__ as _cache_all
 from ecgtut.data import *  # noqa: F401,F403
 from ecgtut.data import __all__ as _data_all
+from ecgtut.database import *  # noqa: F401,F403
+from ecgtut.database import __all__ as _database_all
 from ecgtut.denoise import *  # noqa: F401,F403
 from ecgtut.denoise import __all__ as _denoise_all
+from ecgtut.denoise_scoring import *  # noqa: F401,F403
+from ecgtut.denoise_scoring import __all__ as _denoise_scoring_all
 
 __version__ = "0.1.0"
 
-# Modules that import torch (or matplotlib) load on first use, searched in this order.
-_LAZY_MODULES = ("plots", "model", "precision", "train", "evaluate")
+# Modules that import torch, scikit-learn or matplotlib load on first use, searched in this order.
+_LAZY_MODULES = ("plots", "model", "datasets", "precision", "runtime", "train", "checkpoint",
+                 "metrics", "crossval", "pitfalls", "experiment")
 
 
 def __getattr__(name):
@@ -47,4 +69,5 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY_MODULES) | set(lazy))
 
 
-__all__ = [*_data_all, *_denoise_all, *_beats_all]
+__all__ = [*_database_all, *_data_all, *_denoise_all, *_denoise_scoring_all, *_beats_all,
+           *_cache_all]

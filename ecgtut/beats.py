@@ -1,48 +1,98 @@
-"""Chapter 03 -- from recordings to heartbeats: R-peak-centred windows and the beat set.
+"""Chapter 03 -- from recordings to heartbeats: R-peak-centred windows.
 
 Each annotated beat becomes one fixed-length example: the window from
 ``before`` seconds before its R peak to ``after`` seconds after it (0.4 s and
 0.5 s: 144 + 180 = 324 samples at 360 Hz), resampled to 251 samples with
-scipy's FFT resampler, the input length of the paper's network. Beats whose
-window crosses a record end are dropped and counted.
+scipy's FFT resampler, the input length of the paper's network. The window is
+one object, :class:`BeatWindow`, carried by every beat set and every model, so
+that segmentation, the network, augmentation and the figures agree on it.
+Beats whose window crosses a record end are dropped and counted.
 
-:func:`load_beats` builds the whole database once and caches the arrays on
-disk (outside the data folder), keyed by every parameter that shapes them.
+The whole database's beat set, built once and cached on disk, is
+:func:`ecgtut.load_beats` (module :mod:`ecgtut.cache`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import os
-import tempfile
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ecgtut.data import (
-    AAMI_CLASSES,
-    FS_MITDB,
-    RECORDS,
-    DataError,
-    _record_path,
-    cache_dir,
-    find_data_dir,
-    read_annotations,
-    read_record,
-)
+from ecgtut.data import AAMI_CLASSES, DEFAULT_LEAD, read_annotations, read_record
+from ecgtut.database import FS_MITDB
 from ecgtut.denoise import denoise_signal
 
-__all__ = ["BeatSet", "beats_from_record", "delineate_beat", "load_beats", "segment_beats"]
+__all__ = ["BeatWindow", "DEFAULT_WINDOW", "BeatSet", "beats_from_record", "delineate_beat",
+           "segment_beats"]
 
-_CACHE_FORMAT = 3  # bump when the arrays or their meaning change
+
+@dataclass(frozen=True)
+class BeatWindow:
+    """The stretch of signal a beat is cut from, and the length it is resampled to.
+
+    Attributes
+    ----------
+    before, after : float
+        Extent of the window before and after the R peak, in seconds.
+    n_samples : int
+        Length of each beat after resampling, in samples (251 in the paper).
+
+    Example
+    -------
+    >>> w = BeatWindow()                       # the paper's: 0.4 s + 0.5 s -> 251 samples
+    >>> w.samples_at(360), round(w.fs, 1), round(w.r_peak_sample, 1)
+    ((144, 180), 278.9, 111.6)
+    """
+
+    before: float = 0.4
+    after: float = 0.5
+    n_samples: int = 251
+
+    def __post_init__(self):
+        if not (self.before >= 0 and self.after > 0 and int(self.n_samples) >= 2):
+            raise ValueError(f"a beat window needs before >= 0 s, after > 0 s and at least "
+                             f"2 samples, got {self}")
+        object.__setattr__(self, "n_samples", int(self.n_samples))
+
+    @property
+    def duration(self) -> float:
+        """Length of the window, in seconds."""
+        return self.before + self.after
+
+    @property
+    def fs(self) -> float:
+        """Sampling frequency of a resampled beat, in Hz (251 / 0.9 s = 278.9 Hz)."""
+        return self.n_samples / self.duration
+
+    @property
+    def r_peak_sample(self) -> float:
+        """Where the R peak sits in a resampled beat, in (fractional) samples."""
+        return self.before * self.fs
+
+    def samples_at(self, fs) -> tuple[int, int]:
+        """Samples before and after the R peak in a signal sampled at ``fs`` Hz."""
+        return round(self.before * fs), round(self.after * fs)
+
+    def times(self, n_samples: int | None = None) -> np.ndarray:
+        """Time of each sample from the R peak, in seconds, shape (n_samples,).
+
+        ``n_samples`` defaults to the window's; give another to draw a beat cut
+        with this window but kept at another length (e.g. 324 samples at 360 Hz).
+        """
+        n = self.n_samples if n_samples is None else n_samples
+        return np.linspace(-self.before, self.after, n, endpoint=False)
+
+    def as_dict(self) -> dict:
+        """Plain values (for JSON and checkpoints)."""
+        return asdict(self)
 
 
-def segment_beats(signal, r_peaks, fs, before=0.4, after=0.5, n_samples=251):
+DEFAULT_WINDOW = BeatWindow()
+"""The paper's window: 0.4 s before and 0.5 s after the R peak, resampled to 251 samples."""
+
+
+def segment_beats(signal, r_peaks, fs, window=DEFAULT_WINDOW):
     """Cut a window around each R peak and resample it to a fixed length.
 
     Parameters
@@ -53,15 +103,13 @@ def segment_beats(signal, r_peaks, fs, before=0.4, after=0.5, n_samples=251):
         Sample index of each R peak.
     fs : float
         Sampling frequency in Hz.
-    before, after : float
-        Window extent around the R peak, in seconds (0.4 s and 0.5 s:
-        144 and 180 samples at 360 Hz).
-    n_samples : int
-        Length of each output beat, in samples (251 in the paper).
+    window : BeatWindow
+        Extent around the R peak (default 0.4 s and 0.5 s: 144 and 180 samples
+        at 360 Hz) and length of each output beat (251 samples).
 
     Returns
     -------
-    X : np.ndarray, shape (n_kept, n_samples), float32
+    X : np.ndarray, shape (n_kept, window.n_samples), float32
         The resampled windows.
     kept : np.ndarray of bool, shape (n_beats,)
         False for the beats whose window would cross either end of ``signal``.
@@ -73,7 +121,8 @@ def segment_beats(signal, r_peaks, fs, before=0.4, after=0.5, n_samples=251):
     >>> X.shape, kept
     ((1, 251), array([False,  True, False]))
     """
-    n_before, n_after = round(before * fs), round(after * fs)
+    n_before, n_after = window.samples_at(fs)
+    n_samples = window.n_samples
     r_peaks = np.asarray(r_peaks, dtype=np.int64)
     kept = (r_peaks - n_before >= 0) & (r_peaks + n_after <= len(signal))
     if not kept.any():  # also when the signal is shorter than one window
@@ -106,6 +155,8 @@ class BeatSet:
         R-peak sample index in its record, at ``fs``.
     fs : float
         Sampling frequency of the signals the beats were cut from, in Hz.
+    window : BeatWindow
+        The window every beat was cut with (and resampled to).
     dropped : dict
         ``{record: beats dropped because their window crossed a record end}``.
     skipped : dict
@@ -120,6 +171,7 @@ class BeatSet:
     record: np.ndarray
     r_peak: np.ndarray
     fs: float
+    window: BeatWindow = DEFAULT_WINDOW
     dropped: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
@@ -174,22 +226,15 @@ class BeatSet:
             record=np.concatenate([p.record for p in parts]),
             r_peak=np.concatenate([p.r_peak for p in parts]),
             fs=parts[0].fs,
+            window=parts[0].window,
             dropped={k: v for p in parts for k, v in p.dropped.items()},
             skipped={k: v for p in parts for k, v in p.skipped.items()},
             params=dict(params or parts[0].params),
         )
 
 
-def beats_from_record(
-    record,
-    data_dir=None,
-    lead="MLII",
-    before=0.4,
-    after=0.5,
-    n_samples=251,
-    denoise_method="wavelet",
-    fs=FS_MITDB,
-):
+def beats_from_record(record, data_dir=None, *, lead=DEFAULT_LEAD, window=DEFAULT_WINDOW,
+                      denoise_method="wavelet", fs=FS_MITDB):
     """All heartbeats of one record: read, denoise the whole lead, cut the windows.
 
     Parameters
@@ -199,12 +244,10 @@ def beats_from_record(
     data_dir : str or path-like, optional
         Database folder.
     lead : int or str
-        Lead name or channel index. The course uses MLII, which is channel 0
-        in every record it uses but 114 (V5 on channel 0, MLII on channel 1).
-    before, after : float
-        Window around each R peak, in seconds.
-    n_samples : int
-        Samples per beat after resampling.
+        Lead name or channel index (default ``"MLII"``, the course's lead:
+        channel 0 in every record it uses but 114).
+    window : BeatWindow
+        Window around each R peak and samples per beat after resampling.
     denoise_method : str
         ``"wavelet"`` (db6, the paper's), ``"bandpass"`` or ``"none"``.
     fs : float or None
@@ -225,7 +268,7 @@ def beats_from_record(
     ann = read_annotations(record, data_dir, fs=rec.fs)
     beats = ann.beats()
     clean = denoise_signal(rec.signal, rec.fs, method=denoise_method)
-    X, kept = segment_beats(clean, beats.sample, rec.fs, before, after, n_samples)
+    X, kept = segment_beats(clean, beats.sample, rec.fs, window)
     return BeatSet(
         X=X,
         aami=beats.aami[kept],
@@ -233,147 +276,10 @@ def beats_from_record(
         record=np.full(int(kept.sum()), rec.name),
         r_peak=beats.sample[kept],
         fs=rec.fs,
+        window=window,
         dropped={rec.name: int((~kept).sum())},
         skipped={rec.name: int(len(ann.sample) - len(beats.sample))},
     )
-
-
-def _cache_key(folder, records, params):
-    """Hash of everything that shapes a beat set: parameters, records and the files' identity."""
-    files = []
-    for r in records:
-        stem = _record_path(r, folder)  # where the record is really read from
-        for ext in ("hea", "dat", "atr"):
-            p = stem.with_name(f"{stem.name}.{ext}").resolve()
-            st = p.stat() if p.exists() else None
-            files.append([str(p), st and st.st_size, st and st.st_mtime_ns])
-    blob = json.dumps(
-        [_CACHE_FORMAT, str(folder.resolve()), list(records), params, files], sort_keys=True
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _save_atomic(path, beatset):
-    """Write the arrays to a temporary file beside ``path``, then rename it into place."""
-    records = list(beatset.dropped)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-    except OSError as exc:
-        raise DataError(f"cannot write the beat cache in {path.parent} ({exc}); "
-                        "set ECGTUT_CACHE to a writable folder") from exc
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                X=beatset.X,
-                aami=beatset.aami,
-                symbol=beatset.symbol,
-                record=beatset.record,
-                r_peak=beatset.r_peak,
-                fs=beatset.fs,
-                records=np.array(records),
-                dropped=np.array([beatset.dropped[r] for r in records]),
-                skipped=np.array([beatset.skipped[r] for r in records]),
-                params=json.dumps(beatset.params),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _load(path):
-    with np.load(path) as z:
-        records = z["records"].tolist()
-        return BeatSet(
-            X=z["X"],
-            aami=z["aami"],
-            symbol=z["symbol"],
-            record=z["record"],
-            r_peak=z["r_peak"],
-            fs=z["fs"].item(),  # 360 stays an int, as when built
-            dropped=dict(zip(records, z["dropped"].tolist())),
-            skipped=dict(zip(records, z["skipped"].tolist())),
-            params=json.loads(str(z["params"])),
-        )
-
-
-def _progress_bar(records, progress):
-    """A tqdm bar over ``records``, or the bare list (tqdm not even imported) without one."""
-    if not progress:
-        return contextlib.nullcontext(records)
-    from tqdm import tqdm
-
-    return tqdm(records, desc="segmenting beats", unit="record")
-
-
-def load_beats(
-    data_dir=None,
-    records=None,
-    lead="MLII",
-    before=0.4,
-    after=0.5,
-    n_samples=251,
-    denoise_method="wavelet",
-    fs=FS_MITDB,
-    cache=True,
-    progress=True,
-):
-    """The beat set of many records (default: the 44 non-paced MIT-BIH records), cached.
-
-    Parameters
-    ----------
-    data_dir : str or path-like, optional
-        Database folder (see :func:`ecgtut.find_data_dir`).
-    records : list of str, optional
-        Records to use; default :data:`ecgtut.RECORDS` (44 records). A record
-        named twice is used once.
-    lead, before, after, n_samples, denoise_method, fs
-        As in :func:`beats_from_record`.
-    cache : bool
-        Reuse (and write) ``beats-<key>.npz`` in :func:`ecgtut.cache_dir`; the key
-        hashes every parameter above plus the size and time of the record
-        files, so changing any of them builds a new set.
-    progress : bool
-        Show a progress bar while building.
-
-    Returns
-    -------
-    BeatSet
-        ``params["cached"]`` tells whether it came from the cache.
-
-    Examples
-    --------
-    >>> bs = load_beats(progress=False)
-    >>> bs.counts()
-    {'N': 90081, 'S': 2781, 'V': 7008, 'F': 802, 'Q': 15}
-    """
-    folder = find_data_dir(data_dir)
-    records = list(dict.fromkeys(str(r) for r in (records or RECORDS)))  # each record once
-    params = dict(
-        lead=lead, before=before, after=after, n_samples=n_samples,
-        denoise_method=denoise_method, fs=fs,
-    )
-    path = cache_dir() / f"beats-{_cache_key(folder, records, params)}.npz"
-    if cache and path.is_file():
-        beatset = _load(path)
-        beatset.params["cached"] = True
-        return beatset
-
-    start = time.perf_counter()
-    # closed before an error is reported, so the message gets its own line
-    with _progress_bar(records, progress) as bar:
-        parts = [
-            beats_from_record(r, folder, lead, before, after, n_samples, denoise_method, fs)
-            for r in bar
-        ]
-    beatset = BeatSet.concat(parts, params={**params, "records": records})
-    beatset.params["build_seconds"] = round(time.perf_counter() - start, 3)
-    if cache:
-        _save_atomic(path, beatset)
-    beatset.params["cached"] = False
-    return beatset
 
 
 def delineate_beat(signal, r_peak, fs, r_next=None):

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from ecgtut.data import AAMI_NAMES, RECORDS, DataError
+from ecgtut.data import AAMI_NAMES
+from ecgtut.database import RECORDS, DataError
 
 EXIT_DATA_ERROR = 2
 EXIT_VERIFY_FAILED = 1
@@ -22,12 +23,9 @@ EXIT_VERIFY_FAILED = 1
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
-def _add_data_option(parser):
-    parser.add_argument(
-        "--data",
-        metavar="DIR",
-        help="database folder (default: $ECGTUT_DATA, else the download folder)",
-    )
+def _add_data_option(parser, help="database folder (default: $ECGTUT_DATA, else the "
+                     "download folder)"):
+    parser.add_argument("--data", metavar="DIR", help=help)
 
 
 def _int_at_least(minimum):
@@ -65,9 +63,9 @@ def _write_json(path, obj):
 
 
 def _cmd_download(args):
-    from ecgtut.data import download_mitdb
+    from ecgtut.database import download_mitdb
 
-    folder = download_mitdb(args.dest, progress=not args.quiet)
+    folder = download_mitdb(args.data, progress=not args.quiet)
     print(f"MIT-BIH downloaded and verified in {folder}")
     print(f"use it with: export ECGTUT_DATA={folder}")
     return 0
@@ -77,7 +75,7 @@ def _cmd_download(args):
 
 
 def _cmd_verify(args):
-    from ecgtut.data import find_data_dir, verify_mitdb
+    from ecgtut.database import find_data_dir, verify_mitdb
 
     folder = find_data_dir(args.data)
     problems = verify_mitdb(folder)
@@ -104,7 +102,7 @@ def _counts_table(counts):
 
 
 def _cmd_prepare(args):
-    from ecgtut.beats import load_beats
+    from ecgtut.cache import load_beats
 
     start = time.perf_counter()
     records = args.records.replace(",", " ").split() if args.records else RECORDS
@@ -128,7 +126,7 @@ def _cmd_prepare(args):
 
 
 def _cmd_reproduce(args):
-    from ecgtut.evaluate import format_reproduce_report, reproduce
+    from ecgtut.experiment import format_reproduce_report, reproduce
 
     result = reproduce(
         args.data, classes=args.classes, folds=args.folds, epochs=args.epochs,
@@ -160,7 +158,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("download", help="download MIT-BIH from PhysioNet and verify it")
-    p.add_argument("--dest", metavar="DIR", help="target folder (default: the user data folder)")
+    _add_data_option(p, help="target folder (default: the user data folder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_download)
 
@@ -222,12 +220,13 @@ def main(argv=None):
     """
     args = build_parser().parse_args(argv)
     if args.command == "reproduce":
-        from ecgtut.evaluate import default_folds, max_seed
+        from ecgtut.crossval import check_seed
+        from ecgtut.experiment import default_folds
 
-        folds = default_folds(args.folds, args.fast)
-        if args.seed > max_seed(folds):
-            args.usage_error(f"argument --seed: at most {max_seed(folds)} with {folds} folds, "
-                             f"got {args.seed}")
+        try:
+            check_seed(args.seed, default_folds(args.folds, args.fast))
+        except ValueError as exc:
+            args.usage_error(f"argument --seed: {str(exc).removeprefix('seed ')}")
     if getattr(args, "json", None):  # '~' is not expanded by the shell in --json=~/x.json
         args.json = str(Path(args.json).expanduser())
     problem = getattr(args, "json", None) and _json_target_problem(args.json)

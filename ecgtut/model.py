@@ -27,14 +27,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["BRANCH_KERNELS", "NORMALIZATIONS", "normalize_beats", "MultiScaleCNN", "model_summary",
-           "receptive_fields"]
+from ecgtut.beats import DEFAULT_WINDOW, BeatWindow
+
+__all__ = ["BRANCH_KERNELS", "NORMALIZATIONS", "normalize_beats", "MultiScaleCNN", "walk_layers",
+           "model_summary", "receptive_fields"]
 
 #: (k1, k2) kernel lengths, in samples, of the first and second convolution of each branch.
 BRANCH_KERNELS = ((4, 6), (6, 8), (8, 10))
-
-#: Sampling rate of a beat after segmentation: 0.9 s resampled to 251 samples (SPEC section 4).
-BEAT_FS = 251 / 0.9
 
 
 #: Ways :func:`normalize_beats` can put a beat on a common scale (``None``: as it is).
@@ -112,8 +111,10 @@ class MultiScaleCNN(nn.Module):
     ----------
     n_classes : int
         Number of output classes (4 for N, S, V, F; 5 with Q).
-    n_samples : int
-        Beat length in samples (251 in the paper).
+    window : BeatWindow
+        The window the beats are cut with (:data:`ecgtut.DEFAULT_WINDOW`: 0.4 s
+        + 0.5 s resampled to 251 samples, the paper's). It fixes the input
+        length (``window.n_samples``) and tells training where the R peak sits.
     n_features : int
         Length of an optional vector of per-beat features (for instance RR
         intervals, chapter 07) appended to the flattened convolution output
@@ -143,12 +144,15 @@ class MultiScaleCNN(nn.Module):
     torch.Size([3, 5])
     """
 
-    def __init__(self, n_classes: int = 4, n_samples: int = 251, n_features: int = 0,
-                 dropout: float = 0.0, normalize: str | None = "zscore"):
+    def __init__(self, n_classes: int = 4, window: BeatWindow = DEFAULT_WINDOW,
+                 n_features: int = 0, dropout: float = 0.0, normalize: str | None = "zscore"):
         super().__init__()
         if normalize not in NORMALIZATIONS:
             raise ValueError(f"unknown normalisation {normalize!r}; choose one of {NORMALIZATIONS}")
-        self.n_classes, self.n_samples, self.n_features = n_classes, n_samples, n_features
+        if not isinstance(window, BeatWindow):
+            raise TypeError(f"window must be a BeatWindow, got {window!r}")
+        self.n_classes, self.window, self.n_features = n_classes, window, n_features
+        n_samples = window.n_samples
         self.normalize, self.dropout = normalize, dropout
         self.branches = nn.ModuleList(_branch(k1, k2) for k1, k2 in BRANCH_KERNELS)
         n_conv = sum(16 * _branch_length(n_samples, k1, k2) for k1, k2 in BRANCH_KERNELS)
@@ -158,6 +162,11 @@ class MultiScaleCNN(nn.Module):
             nn.Dropout(dropout), nn.Linear(256, 32), nn.ReLU(),
             nn.Linear(32, n_classes),
         )
+
+    @property
+    def n_samples(self) -> int:
+        """Input length in samples (``window.n_samples``)."""
+        return self.window.n_samples
 
     def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         if x.dim() == 2:  # (batch, samples) -> (batch, 1 channel, samples)
@@ -182,10 +191,69 @@ def _n_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def walk_layers(model: MultiScaleCNN) -> list[dict]:
+    """Every step of the model, in the order a beat goes through it, with its output shape.
+
+    A zero beat is passed through the layers one by one (no gradients), so the
+    shapes are always those of the model at hand. :func:`model_summary`,
+    :func:`receptive_fields` and :func:`ecgtut.plot_model_diagram` all read
+    the model through this walk.
+
+    Parameters
+    ----------
+    model : MultiScaleCNN
+
+    Returns
+    -------
+    list of dict
+        One per step: ``part`` (``"input"``, ``"branch 1"`` .. ``"branch 3"``,
+        ``"trunk"``), ``name`` (the layer's class name, or what the step does),
+        ``module`` (the ``nn.Module``, None for steps without one), ``kernels``
+        (the branch's (k1, k2), None outside branches), ``shape`` (output for
+        one beat, without the batch dimension) and ``params`` (number of
+        trainable values).
+
+    Example
+    -------
+    >>> steps = walk_layers(MultiScaleCNN())
+    >>> [(s["name"], s["shape"]) for s in steps if s["part"] == "branch 1"][:2]
+    [('Conv1d', (8, 248)), ('ReLU', (8, 248))]
+    """
+    n = model.n_samples
+
+    def step(part, name, shape, module=None, kernels=None):
+        return {"part": part, "name": name, "module": module, "kernels": kernels,
+                "shape": tuple(shape), "params": 0 if module is None else _n_params(module)}
+
+    steps = [step("input", "input", (1, n))]
+    if model.normalize:
+        steps.append(step("input", f"normalize_beats ({model.normalize})", (1, n)))
+    x = torch.zeros(1, 1, n)
+    with torch.no_grad():
+        flat = []
+        for b, (branch, kernels) in enumerate(zip(model.branches, BRANCH_KERNELS, strict=True)):
+            h = x
+            for layer in branch:
+                h = layer(h)
+                steps.append(step(f"branch {b + 1}", type(layer).__name__, h.shape[1:], layer,
+                                  kernels))
+            flat.append(h.flatten(1))
+        h = torch.cat(flat, dim=1)
+        steps.append(step("trunk", "concat + flatten", h.shape[1:]))
+        if model.n_features:
+            h = torch.cat([h, torch.zeros(1, model.n_features)], dim=1)
+            steps.append(step("trunk", f"+ {model.n_features} features", h.shape[1:]))
+        for layer in model.classifier:
+            h = h if isinstance(layer, nn.Dropout) else layer(h)  # same shape, no randomness
+            steps.append(step("trunk", type(layer).__name__, h.shape[1:], layer))
+    return steps
+
+
 def model_summary(model: MultiScaleCNN) -> str:
     """A readable table of the layers: output shape and number of parameters.
 
-    Shapes are for one beat (batch size 1); ``-1`` stands for the batch.
+    Shapes are for one beat (batch size 1); ``-1`` stands for the batch. ReLUs
+    (no parameters, same shape) and dropouts of probability 0 are left out.
 
     Parameters
     ----------
@@ -201,30 +269,16 @@ def model_summary(model: MultiScaleCNN) -> str:
     >>> print(model_summary(MultiScaleCNN()).splitlines()[-1])
     Total parameters: 720,508
     """
-    rows = [("input", (-1, 1, model.n_samples), 0)]
-    if model.normalize:
-        rows.append((f"normalize_beats ({model.normalize})", (-1, 1, model.n_samples), 0))
-    x = torch.zeros(1, 1, model.n_samples)
-    with torch.no_grad():
-        flat = []
-        for b, (branch, (k1, k2)) in enumerate(zip(model.branches, BRANCH_KERNELS, strict=True)):
-            h = x
-            for layer in branch:
-                h = layer(h)
-                if isinstance(layer, nn.ReLU):
-                    continue  # no parameters, same shape: left out to keep the table short
-                name = f"branch{b + 1} (k={k1},{k2}) {type(layer).__name__}"
-                rows.append((name, (-1, *h.shape[1:]), _n_params(layer)))
-            flat.append(h.flatten(1))
-        h = torch.cat(flat, dim=1)
-        rows.append(("concat + flatten", (-1, h.shape[1]), 0))
-        if model.n_features:
-            h = torch.cat([h, torch.zeros(1, model.n_features)], dim=1)
-            rows.append((f"+ {model.n_features} features", (-1, h.shape[1]), 0))
-        for layer in model.classifier:
-            h = layer(h)
-            if isinstance(layer, nn.Linear) or (isinstance(layer, nn.Dropout) and layer.p > 0):
-                rows.append((type(layer).__name__, (-1, *h.shape[1:]), _n_params(layer)))
+    rows = []
+    for s in walk_layers(model):
+        module = s["module"]
+        if isinstance(module, nn.ReLU) or (isinstance(module, nn.Dropout) and module.p == 0):
+            continue
+        name = s["name"]
+        if s["kernels"]:
+            k1, k2 = s["kernels"]
+            name = f"branch{s['part'][-1]} (k={k1},{k2}) {name}"
+        rows.append((name, (-1, *s["shape"]), s["params"]))
     width = max(len(r[0]) for r in rows) + 2
     lines = [f"{'layer':<{width}}{'output shape':<16}{'params':>10}", "-" * (width + 26)]
     lines += [f"{name:<{width}}{str(shape):<16}{n:>10,}" for name, shape, n in rows]
@@ -232,7 +286,7 @@ def model_summary(model: MultiScaleCNN) -> str:
     return "\n".join(lines)
 
 
-def receptive_fields(model: MultiScaleCNN | None = None, fs: float = BEAT_FS) -> list[dict]:
+def receptive_fields(model: MultiScaleCNN | None = None, fs: float | None = None) -> list[dict]:
     """Receptive field of each branch: how much of the beat one output unit sees.
 
     For a stack of layers with kernel sizes ``k_i`` and strides ``s_i`` the
@@ -243,9 +297,10 @@ def receptive_fields(model: MultiScaleCNN | None = None, fs: float = BEAT_FS) ->
     ----------
     model : MultiScaleCNN, optional
         Model to inspect (default: a fresh ``MultiScaleCNN()``).
-    fs : float
-        Sampling rate of the beat in Hz. Default ``251 / 0.9`` = 278.9 Hz: the
-        0.9 s window resampled to 251 samples. Use 360 for the raw record.
+    fs : float, optional
+        Sampling rate of the beat in Hz. Default: the model's window
+        (``model.window.fs``, 251 / 0.9 s = 278.9 Hz for the paper's). Use 360
+        for the raw record.
 
     Returns
     -------
@@ -258,14 +313,16 @@ def receptive_fields(model: MultiScaleCNN | None = None, fs: float = BEAT_FS) ->
     [17, 23, 29]
     """
     model = MultiScaleCNN() if model is None else model
-    out = []
-    for branch, kernels in zip(model.branches, BRANCH_KERNELS, strict=True):
-        size, jump = 1, 1  # receptive field and distance between adjacent units, in samples
-        for layer in branch:
-            if isinstance(layer, nn.Conv1d | nn.MaxPool1d):
-                k = layer.kernel_size[0] if isinstance(layer, nn.Conv1d) else layer.kernel_size
-                s = layer.stride[0] if isinstance(layer, nn.Conv1d) else layer.stride
-                size += (k - 1) * jump
-                jump *= s
-        out.append({"kernels": kernels, "samples": size, "ms": 1000 * size / fs})
-    return out
+    fs = model.window.fs if fs is None else fs
+    fields = {}  # part -> [kernels, receptive field, distance between adjacent units]
+    for s in walk_layers(model):
+        layer = s["module"]
+        if s["kernels"] is None or not isinstance(layer, nn.Conv1d | nn.MaxPool1d):
+            continue
+        rf = fields.setdefault(s["part"], [s["kernels"], 1, 1])
+        k = layer.kernel_size[0] if isinstance(layer, nn.Conv1d) else layer.kernel_size
+        stride = layer.stride[0] if isinstance(layer, nn.Conv1d) else layer.stride
+        rf[1] += (k - 1) * rf[2]
+        rf[2] *= stride
+    return [{"kernels": kernels, "samples": size, "ms": 1000 * size / fs}
+            for kernels, size, _ in fields.values()]

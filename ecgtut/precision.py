@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 __all__ = ["PRECISIONS", "DEFAULT_TOL", "PrecisionWarning", "cpu_has_bf16", "runtime_info",
-           "check_bf16", "resolve_precision"]
+           "check_bf16", "resolve_precision", "format_precision"]
 
 #: What ``fit(..., precision=...)`` accepts: ``"auto"`` (bfloat16 where the
 #: device computes it natively and it passes :func:`check_bf16`, else
@@ -58,24 +58,31 @@ class PrecisionWarning(UserWarning):
     """bfloat16 gave wrong numbers on this machine: training runs in float32 instead."""
 
 
-def cpu_has_bf16() -> bool:
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
     """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX; Linux only).
 
     The "fast" recipe's ``precision="auto"`` trains in bfloat16 only on such
     CPUs, where it is much faster (and only if :func:`check_bf16` passes);
     elsewhere in float32.
 
+    Parameters
+    ----------
+    cpuinfo : str, optional
+        The text of ``/proc/cpuinfo`` (default: read it; none, as on macOS
+        or Windows: False). The CPU flags ``avx512_bf16`` or ``amx_bf16`` mean yes.
+
     Example
     -------
-    >>> cpu_has_bf16() in (True, False)
-    True
+    >>> cpu_has_bf16("flags : fpu sse2 avx2 avx512f avx512_bf16"), cpu_has_bf16("flags : avx2")
+    (True, False)
     """
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return False
+    return bool({"avx512_bf16", "amx_bf16"} & set(cpuinfo.split()))
 
 
 def _native_bf16(device) -> bool:
@@ -447,3 +454,40 @@ def resolve_precision(precision, model, x_probe, device=None, features=None,
                       f"{where}: training and evaluating in float32 instead",
                       PrecisionWarning, stacklevel=2)
     return False, info
+
+
+def format_precision(info: dict) -> str:
+    """One line on the arithmetic of a run: what it trained in, why, and on what.
+
+    Parameters
+    ----------
+    info : dict
+        ``reproduce(...)["precision"]`` or a :func:`~ecgtut.fit` history's
+        ``history["precision"]``.
+
+    Returns
+    -------
+    str
+        E.g. ``precision: float32 (requested auto; bfloat16 failed the guard in
+        branches.1.3: relative error 0.98); torch 2.13.0+cpu, AVX512, 2 threads``.
+
+    Example
+    -------
+    >>> info = {"requested": "auto", "train": "float32", "fell_back": False,
+    ...         "reason": "no native bfloat16 on this CPU", "guard": None,
+    ...         "torch": "2.13.0+cpu", "cpu_capability": "AVX2", "threads": 2}
+    >>> print(format_precision(info))   # doctest: +NORMALIZE_WHITESPACE
+    precision: float32 (requested auto; no native bfloat16 on this CPU);
+    torch 2.13.0+cpu, AVX2, 2 threads
+    """
+    why = [f"requested {info['requested']}"]
+    if info.get("reason"):
+        why.append(info["reason"])
+    elif info.get("guard"):
+        why.append(f"passed the guard: largest layer error {info['guard']['error']:.2g}")
+    line = f"precision: {info['train']} ({'; '.join(why)})"
+    per_fold = info.get("train_per_fold") or []
+    if len(set(per_fold)) > 1:  # the guard's probe differs by fold: say so if the verdict did
+        line += " [folds: " + ", ".join(per_fold) + "]"
+    return (f"{line}; torch {info['torch']}, {info['cpu_capability']}, "
+            f"{info['threads']} thread{'s' if info['threads'] != 1 else ''}")

@@ -1,4 +1,4 @@
-"""Datasets, the training loop, prediction and checkpoints -- chapter 04.
+"""Chapter 04 -- training: the recipes, the training loop and prediction.
 
 The whole loop is :func:`fit`; everything else is a small helper it calls.
 Two training recipes are kept side by side in :data:`RECIPES`:
@@ -10,7 +10,8 @@ Two training recipes are kept side by side in :data:`RECIPES`:
     (:func:`augment_beats`), bfloat16 autocast where the CPU computes it
     natively and it agrees with float32 on the model (``"precision": "auto"``,
     see :mod:`ecgtut.precision`). Passes the write-up's accuracy in a few
-    epochs and runs the whole 5-fold experiment in about 6.5 minutes on 2 CPU cores.
+    epochs; the whole 5-fold experiment takes about 22 minutes on 2 cores of
+    an AVX2 CPU in float32 (about 6.5 minutes where bfloat16 is native).
 ``"writeup"``
     What the Keras write-up did: RMSprop (lr 1e-3), batch 64, an L2 penalty
     of 1e-4 on the convolution kernels, 100 epochs at a constant rate.
@@ -25,7 +26,7 @@ Example
 >>> rng = np.random.default_rng(0)
 >>> X, y = rng.normal(size=(64, 251)).astype("float32"), rng.integers(0, 2, 64)
 >>> net = MultiScaleCNN(n_classes=2)
->>> net, history = fit(net, X[:48], y[:48], X[48:], y[48:], epochs=2, progress=False)
+>>> net, history = fit(net, (X[:48], y[:48]), (X[48:], y[48:]), epochs=2, progress=False)
 >>> len(history["val_acc"])
 2
 """
@@ -33,25 +34,21 @@ Example
 from __future__ import annotations
 
 import copy
-import os
-import random
 import time
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 from tqdm import tqdm
 
-from ecgtut.model import BEAT_FS, MultiScaleCNN
-from ecgtut.precision import PRECISIONS, cpu_has_bf16, resolve_precision  # noqa: F401 (moved)
+from ecgtut.beats import DEFAULT_WINDOW
+from ecgtut.datasets import BeatDataset, as_dataset, augment_beats
+from ecgtut.precision import PRECISIONS, resolve_precision
+from ecgtut.runtime import default_device, keep_freed_memory, set_seed
 
-__all__ = [
-    "RECIPES", "R_PEAK_SAMPLE", "BeatDataset", "augment_beats", "set_seed", "keep_freed_memory",
-    "default_device", "stratified_split", "fit", "predict", "save_checkpoint", "load_checkpoint",
-]
+__all__ = ["RECIPES", "recipe_settings", "fit", "predict", "lr_schedule"]
 
 #: Training recipes: ``fit(..., recipe="fast")`` or ``recipe="writeup"``.
 #: ``conv_l2`` is the Keras-style ``l2`` penalty (``conv_l2 * sum(w ** 2)``) on
@@ -67,260 +64,6 @@ RECIPES = {
                 "schedule": "constant", "weight_decay": 0.0, "conv_l2": 1e-4, "patience": None,
                 "shift": 0, "stretch": 0.0, "precision": "float32"},
 }
-
-#: Where the R peak sits in a beat, in samples: 0.4 s into the 0.9 s window
-#: resampled to 251 samples (0.4 s x 278.9 Hz = 111.6).
-R_PEAK_SAMPLE = 0.4 * BEAT_FS
-
-
-def augment_beats(x, shift: int = 3, stretch: float = 0.05, r_peak: float = R_PEAK_SAMPLE,
-                  generator: torch.Generator | None = None):
-    """Randomly shift and time-stretch beats: a new, slightly different copy of each.
-
-    Two beats of the same kind are never cut exactly alike: the annotated
-    R peak can sit a few milliseconds off, and the waves come closer together
-    when the heart beats faster. Training on copies that vary in just these
-    ways (a different copy of every beat in every epoch) teaches the network
-    to ignore them. Each beat gets its own
-
-    - shift: a whole number of samples drawn uniformly from ``-shift`` to
-      ``+shift`` (3 samples are about 11 ms at the beat's 278.9 Hz);
-    - stretch: a factor ``a`` drawn uniformly between ``1 - stretch`` and
-      ``1 + stretch``, applied about the R peak: the sample ``t`` samples
-      after the peak takes the value the beat had ``t / a`` samples after it.
-
-    Values between samples are interpolated linearly; beyond either end of
-    the window, the end value is repeated. ``shift=0, stretch=0`` returns the
-    beats unchanged.
-
-    Parameters
-    ----------
-    x : array or tensor, shape (..., n_samples)
-        Beats, for instance (batch, 251) or (batch, 1, 251).
-    shift : int
-        Largest shift, in samples.
-    stretch : float
-        Largest relative stretch (0.05: from 95 % to 105 % of the length).
-    r_peak : float
-        Position of the R peak in a beat, in samples (:data:`R_PEAK_SAMPLE`).
-    generator : torch.Generator, optional
-        Source of the random draws (a seeded one makes them repeatable).
-
-    Returns
-    -------
-    Same type (NumPy or torch) and shape as ``x``, float32.
-
-    Example
-    -------
-    >>> x = np.sin(np.linspace(0, 6, 251, dtype="float32"))[None].repeat(4, axis=0)
-    >>> g = torch.Generator().manual_seed(0)
-    >>> augment_beats(x, generator=g).shape, np.array_equal(augment_beats(x, 0, 0), x)
-    ((4, 251), True)
-    """
-    as_numpy = not isinstance(x, torch.Tensor)
-    t = torch.as_tensor(np.asarray(x, dtype=np.float32) if as_numpy else x.float())
-    n = t.shape[-1]
-    flat = t.reshape(-1, n)
-    s = torch.randint(-shift, shift + 1, (len(flat), 1), generator=generator).float()
-    a = 1 + stretch * (2 * torch.rand(len(flat), 1, generator=generator) - 1)
-    # where each output sample reads the input, in (fractional) samples
-    pos = r_peak + (torch.arange(n) - r_peak - s) / a
-    pos = pos.to(t.device).clamp(0, n - 1)
-    lo = pos.floor().long().clamp(max=n - 2)
-    w = pos - lo
-    out = (flat.gather(1, lo) * (1 - w) + flat.gather(1, lo + 1) * w).reshape(t.shape)
-    return out.numpy() if as_numpy else out
-
-
-class BeatDataset(Dataset):
-    """Beats as a PyTorch dataset.
-
-    Beats are kept as cut (in mV, float32): the model normalises each beat
-    itself (``MultiScaleCNN(normalize=...)``, see :func:`~ecgtut.model.normalize_beats`), so
-    training, prediction and a saved model all see beats the same way.
-
-    Parameters
-    ----------
-    X : array, shape (n_beats, n_samples)
-        Beats, in mV.
-    y : array of int, shape (n_beats,), optional
-        Class indices; ``None`` for unlabelled beats (labels are then -1).
-    features : array, shape (n_beats, n_features), optional
-        Extra per-beat features (e.g. RR intervals), passed to the model as
-        its second input. Used as given: scale them yourself.
-
-    Items are ``(x, y)`` or ``(x, features, y)`` with ``x`` of shape
-    (1, n_samples). Indexing with a list of indices returns a whole batch at
-    once, which is how :func:`fit` reads it (much faster than beat by beat).
-
-    Example
-    -------
-    >>> ds = BeatDataset(np.zeros((10, 251)), np.arange(10) % 2)
-    >>> x, y = ds[0]
-    >>> len(ds), tuple(x.shape), int(y)
-    (10, (1, 251), 0)
-    """
-
-    def __init__(self, X, y=None, features=None):
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2:
-            raise ValueError(f"expected beats of shape (n_beats, n_samples), got {X.shape}"
-                             + ("; for one beat x, pass x[None]" if X.ndim == 1 else ""))
-        for name, other in (("y", y), ("features", features)):
-            if other is not None and len(other) != len(X):
-                raise ValueError(f"{len(X)} beats but {len(other)} rows of {name}")
-        self.X = torch.as_tensor(X).unsqueeze(1)
-        y = np.full(len(X), -1) if y is None else np.asarray(y)
-        self.y = torch.as_tensor(y, dtype=torch.long)
-        self.features = None if features is None else torch.as_tensor(
-            np.asarray(features, dtype=np.float32))
-
-    def __len__(self):
-        return len(self.y)
-
-    def __getitem__(self, idx):
-        if self.features is None:
-            return self.X[idx], self.y[idx]
-        return self.X[idx], self.features[idx], self.y[idx]
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and PyTorch, and ask PyTorch for deterministic kernels.
-
-    Called before building a model and before :func:`fit`, it makes a run
-    repeat to the last digit on the same machine with the same number of
-    threads (other hardware may round differently).
-
-    Parameters
-    ----------
-    seed : int
-        Any whole number from 0 to 2**32 - 1.
-
-    Example
-    -------
-    >>> set_seed(0); a = torch.rand(1)
-    >>> set_seed(0); bool(torch.rand(1) == a)
-    True
-    """
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-    torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.benchmark = False
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    # Deterministic mode also fills every new tensor with NaN before use, which makes
-    # CPU training about 3x slower and changes no result: switch that part off.
-    torch.utils.deterministic.fill_uninitialized_memory = False
-
-
-#: Blocks smaller than this many bytes come from the heap, not from a fresh ``mmap``
-#: (see :func:`keep_freed_memory`): 32 MiB, the largest value glibc accepts on
-#: 64-bit systems, well above any tensor of a training step (a few MB).
-_MMAP_THRESHOLD = 32 * 2**20
-
-
-def keep_freed_memory() -> bool:
-    """Let the C allocator reuse freed memory instead of handing it back to the system.
-
-    A training step allocates and frees tensors of a few MB (a batch of 512
-    beats through a branch is 4 MB). glibc's ``malloc`` gives blocks that
-    large back to the kernel on every ``free`` and maps fresh ones on the next
-    step, and every page of a fresh block costs a page fault: 5-15 % of an
-    epoch on 2 CPU cores (measured: 18.0 s instead of 19.2 s per epoch in
-    ``tests/benchmarks/bench_train.py``, 16.7 s instead of 19.3 s in another
-    run; same numbers).
-    This asks glibc (``mallopt``) to serve such blocks from its heap and keep
-    them there. It changes where memory comes from, never a result; it does
-    nothing where the C library is not glibc (macOS, Windows, musl).
-    :func:`fit` and :func:`predict` call it.
-
-    Returns
-    -------
-    bool
-        Whether the allocator's settings were changed (False: not glibc).
-
-    Example
-    -------
-    >>> tuned = keep_freed_memory()   # True on Linux (glibc), False elsewhere
-    """
-    global _ALLOCATOR_TUNED
-    if _ALLOCATOR_TUNED is None:
-        _ALLOCATOR_TUNED = False
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL("libc.so.6")
-            m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>
-            mmap_ok = libc.mallopt(m_mmap_threshold, _MMAP_THRESHOLD)
-            trim_ok = libc.mallopt(m_trim_threshold, 2 * _MMAP_THRESHOLD)
-            _ALLOCATOR_TUNED = bool(mmap_ok or trim_ok)
-        except (OSError, AttributeError):  # not glibc: leave the allocator alone
-            pass
-    return _ALLOCATOR_TUNED
-
-
-_ALLOCATOR_TUNED = None  # not tried yet
-
-
-def default_device(device=None) -> torch.device:
-    """``device`` if given, else CUDA when available, else the CPU.
-
-    Parameters
-    ----------
-    device : str or torch.device, optional
-        For instance ``"cpu"``, ``"cuda"`` or ``"cuda:1"``.
-
-    Returns
-    -------
-    torch.device
-
-    Example
-    -------
-    >>> default_device("cpu")
-    device(type='cpu')
-    """
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def stratified_split(y, val_fraction: float = 0.1, seed: int = 0):
-    """Split indices into training and validation parts with the same class ratios.
-
-    Parameters
-    ----------
-    y : array of int, shape (n,)
-        Class labels.
-    val_fraction : float
-        Fraction of the beats (0-1) that go to the validation part.
-    seed : int
-        Seed of the shuffle.
-
-    Returns
-    -------
-    train_idx, val_idx : arrays of int
-        Sorted indices into ``y``. A class with a single beat stays in training.
-
-    Example
-    -------
-    >>> tr, va = stratified_split(np.array([0] * 90 + [1] * 10), 0.1, seed=0)
-    >>> len(tr), len(va), int(np.sum(np.array([0] * 90 + [1] * 10)[va]))
-    (90, 10, 1)
-    """
-    y = np.asarray(y)
-    labels, counts = np.unique(y, return_counts=True)
-    single = np.isin(y, labels[counts < 2])  # sklearn cannot stratify a class of one
-    idx = np.flatnonzero(~single)
-    try:
-        tr, va = train_test_split(idx, test_size=val_fraction, stratify=y[idx],
-                                  random_state=seed)
-    except ValueError as exc:  # too few beats to give every class a share of both parts
-        raise ValueError(f"cannot split {len(idx)} beats of {len(labels)} classes into "
-                         f"training and a stratified {val_fraction:g} validation part: "
-                         f"{exc}") from exc
-    return np.sort(np.concatenate([tr, np.flatnonzero(single)])), np.sort(va)
-
 
 def _loader(dataset, batch_size, shuffle=False, seed=0):
     """Batches of a :class:`BeatDataset`, fetched a whole batch at a time.
@@ -371,17 +114,30 @@ def _conv_l2(net):
     return sum((m.weight ** 2).sum() for m in net.modules() if isinstance(m, nn.Conv1d))
 
 
+class _RunningMetrics:
+    """Mean loss and accuracy over the batches seen so far, weighted by batch size."""
+
+    def __init__(self):
+        self.loss, self.correct, self.n = 0.0, 0, 0
+
+    def add(self, loss, y_hat, y):
+        self.loss += loss.item() * len(y)
+        self.correct += (y_hat.argmax(1) == y).sum().item()
+        self.n += len(y)
+
+    def means(self):
+        return self.loss / self.n, self.correct / self.n
+
+
 @torch.no_grad()
 def _evaluate(net, loader, loss_fn, device):
-    """Mean loss and accuracy of ``net`` over a loader, in eval mode."""
+    """Mean loss and accuracy of ``net`` over a loader, in eval mode and float32."""
     net.eval()
-    total_loss, correct, n = 0.0, 0, 0
+    running = _RunningMetrics()
     for batch in loader:
         y_hat, y = _forward(net, batch, device)
-        total_loss += loss_fn(y_hat, y).item() * len(y)
-        correct += (y_hat.argmax(1) == y).sum().item()
-        n += len(y)
-    return total_loss / n, correct / n
+        running.add(loss_fn(y_hat, y), y_hat, y)
+    return running.means()
 
 
 def _check_labels(n_classes, **labels):
@@ -392,8 +148,8 @@ def _check_labels(n_classes, **labels):
         y = np.asarray([] if y is None else y)
         if y.size and (y.min() < 0 or y.max() >= n_classes):
             bad = int(y.max()) if y.max() >= n_classes else int(y.min())
-            raise ValueError(f"{name} holds class {bad}, but the model has {n_classes} outputs "
-                             f"(classes 0 to {n_classes - 1})")
+            raise ValueError(f"the {name} labels hold class {bad}, but the model has "
+                             f"{n_classes} outputs (classes 0 to {n_classes - 1})")
 
 
 def _loss_fn(class_weights, y_train, n_classes, device):
@@ -422,7 +178,7 @@ def _train_epoch(net, loader, loss_fn, optimizer, schedule, conv_l2, device, bf1
     seeded ``generator``) applied to the beats of every batch.
     """
     net.train()
-    total_loss, correct, n = 0.0, 0, 0
+    running = _RunningMetrics()
     for batch in tqdm(loader, leave=False, disable=not progress, unit="batch"):
         if augment:  # a new random copy of every beat, each epoch
             batch = (augment_beats(batch[0], **augment), *batch[1:])
@@ -434,21 +190,41 @@ def _train_epoch(net, loader, loss_fn, optimizer, schedule, conv_l2, device, bf1
         loss.backward()
         optimizer.step()
         schedule.step()  # the learning rate changes after every batch
-        total_loss += loss.item() * len(y)
-        correct += (y_hat.argmax(1) == y).sum().item()
-        n += len(y)
-    return total_loss / n, correct / n
+        running.add(loss, y_hat, y)
+    return running.means()
 
 
 #: The ``bf16`` key of older recipes (True, False or "auto") as a ``precision``.
 _BF16_TO_PRECISION = {True: "bfloat16", False: "float32", "auto": "auto"}
 
 
-def _recipe(recipe, **overrides):
-    """The recipe's settings, with every override that is not None applied.
+def recipe_settings(recipe="fast", **overrides) -> dict:
+    """The settings :func:`fit` trains with: a recipe, with every override that is not None.
 
-    An older recipe's ``bf16`` key (True, False or "auto") stands for
-    ``precision`` ("bfloat16", "float32", "auto"); without either, float32.
+    Parameters
+    ----------
+    recipe : str or dict
+        ``"fast"`` or ``"writeup"`` (see :data:`RECIPES`), or a dict of the same
+        keys. An older recipe's ``bf16`` key (True, False or "auto") stands for
+        ``precision`` ("bfloat16", "float32", "auto"); without either, float32.
+    **overrides
+        Any key of the recipe (``epochs=2``, ``lr=1e-3``, ``shift=0``...);
+        ``None`` keeps the recipe's value.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        For an unknown recipe, setting, precision, or fewer than 1 epoch.
+
+    Example
+    -------
+    >>> cfg = recipe_settings("fast", epochs=2, lr=None)
+    >>> cfg["epochs"], cfg["lr"], cfg["batch_size"]
+    (2, 0.006, 512)
     """
     if isinstance(recipe, str):
         if recipe not in RECIPES:
@@ -463,6 +239,10 @@ def _recipe(recipe, **overrides):
             raise ValueError(f"unknown bf16 setting {bf16!r}; choose True, False or 'auto' "
                              f"(or give precision: one of {PRECISIONS})")
         recipe["precision"] = _BF16_TO_PRECISION[bf16]
+    unknown = sorted(set(overrides) - set(RECIPES["fast"]))
+    if unknown:
+        raise ValueError(f"unknown recipe setting(s) {', '.join(unknown)}; the settings are "
+                         f"{', '.join(RECIPES['fast'])}")
     cfg = {**recipe, **{k: v for k, v in overrides.items() if v is not None}}
     if cfg["precision"] not in PRECISIONS:
         raise ValueError(f"unknown precision {cfg['precision']!r}; choose one of {PRECISIONS}")
@@ -471,31 +251,23 @@ def _recipe(recipe, **overrides):
     return cfg
 
 
-def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, batch_size=None,
-        lr=None, shift=None, stretch=None, class_weights=None, patience=None, seed=0,
-        device=None, progress=True,
-        X_test=None, y_test=None, features_train=None, features_val=None, features_test=None,
-        callback=None, desc="fit", precision=None):
+def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=None,
+        progress=True, monitor=None, callback=None, desc="fit", **overrides):
     """Train ``model`` and keep the epoch with the best **validation** accuracy.
 
     Parameters
     ----------
     model : torch.nn.Module
         For instance ``MultiScaleCNN(n_classes)``; trained in place.
-    X_train, X_val : arrays, shape (n, 251)
-        Beats in mV (the model normalises each beat, see :func:`~ecgtut.model.normalize_beats`).
-    y_train, y_val : arrays of int, shape (n,)
-        Class indices.
+    train, val : BeatDataset or tuple
+        Training and validation beats: ``(X, y)``, ``(X, y, features)`` (see
+        :func:`~ecgtut.datasets.as_dataset`) or a :class:`~ecgtut.BeatDataset`.
+        ``X`` (n, 251) in mV, as cut (the model normalises each beat, see
+        :func:`~ecgtut.model.normalize_beats`); ``y`` (n,) class indices;
+        ``features`` (n, n_features), the second input of a model built with
+        ``n_features > 0``.
     recipe : str or dict
         ``"fast"`` or ``"writeup"`` (see :data:`RECIPES`), or a dict of the same keys.
-    epochs, batch_size, lr, shift, stretch, patience : optional
-        Override the recipe. ``lr`` is the peak rate of the one-cycle schedule
-        (``"fast"``) or the constant rate (``"writeup"``).
-        ``shift`` (samples) and ``stretch`` (fraction) set the random
-        augmentation of the training beats (see :func:`augment_beats`;
-        ``shift=0, stretch=0`` trains on the beats as they are).
-        ``patience``: stop after that many epochs without a better validation
-        accuracy (``None``: run all epochs).
     class_weights : None, "balanced" or array of shape (n_classes,)
         Weights of the cross-entropy loss, for imbalanced classes.
     seed : int
@@ -506,26 +278,29 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
         Default: CUDA when available, else the CPU.
     progress : bool
         Show a tqdm progress bar (one line per call, a bar per epoch).
-    X_test, y_test : arrays, optional
-        Only to *show* what goes wrong when the epoch is chosen on the test
-        fold (chapter 05): their accuracy is recorded in ``history["test_acc"]``
-        after each epoch and is **never** used to choose anything.
-    features_train, features_val, features_test : arrays (n, n_features), optional
-        Second input of a model built with ``n_features > 0``.
+    monitor : dict, optional
+        ``{name: beats}`` (same forms as ``train``) scored after every epoch
+        into ``history[name + "_loss"]`` and ``history[name + "_acc"]``; **never**
+        used to choose anything. Chapter 05 monitors the test fold this way, only
+        to *show* what choosing the epoch on it would report.
     callback : callable, optional
         Called as ``callback(history)`` after every epoch (to draw live
         curves, log, ...); training stops when it returns True.
     desc : str
         Label of the progress bar.
-    precision : "auto", "float32" or "bfloat16", optional
-        Arithmetic of the training passes (default: the recipe's, ``"auto"``
-        for ``"fast"``). Before bfloat16 is used, the first batch of training
+    **overrides
+        Any setting of the recipe (:func:`recipe_settings`): ``epochs``,
+        ``batch_size``, ``lr`` (peak of the one-cycle schedule, or the constant
+        rate), ``shift`` and ``stretch`` (augmentation, see
+        :func:`~ecgtut.augment_beats`; 0 and 0: the beats as they are),
+        ``patience`` (stop after that many epochs without a better validation
+        accuracy; None: run all epochs), ``precision``... ``precision``:
+        ``"auto"``, ``"float32"`` or ``"bfloat16"``, the arithmetic of the
+        training passes. Before bfloat16 is used, the first batch of training
         beats goes through :func:`ecgtut.precision.check_bf16` (every layer,
         forward and backward): if any layer disagrees with float32, training
-        runs in float32 and a
-        :class:`~ecgtut.precision.PrecisionWarning` says so (see
-        :func:`~ecgtut.precision.resolve_precision`). Validation and test
-        beats are always evaluated in float32.
+        runs in float32 and a :class:`~ecgtut.precision.PrecisionWarning` says
+        so. Validation and monitored beats are always evaluated in float32.
 
     Returns
     -------
@@ -533,49 +308,50 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
     history : dict of lists, one value per epoch
         ``epoch`` (1, 2, ...), ``train_loss``, ``train_acc`` (running means
         over the epoch's batches), ``val_loss``, ``val_acc``, ``lr`` (at the
-        end of the epoch), ``seconds`` (elapsed since the start), and
-        ``test_acc`` when ``X_test`` is given; plus ``best_epoch`` (int) and
-        ``precision`` (a dict, what :func:`~ecgtut.precision.resolve_precision`
-        decided and why: ``history["precision"]["train"]`` is ``"float32"`` or
-        ``"bfloat16"``).
+        end of the epoch), ``seconds`` (elapsed since the start), and the
+        ``<name>_loss``, ``<name>_acc`` of every monitored set; plus
+        ``best_epoch`` (int) and ``precision`` (a dict, what
+        :func:`~ecgtut.precision.resolve_precision` decided and why:
+        ``history["precision"]["train"]`` is ``"float32"`` or ``"bfloat16"``).
 
     Example
     -------
     Two epochs on 48 random "beats" of two classes (about a second):
 
+    >>> from ecgtut.model import MultiScaleCNN
     >>> X = np.random.default_rng(0).normal(size=(64, 251)).astype("float32")
     >>> y = np.arange(64) % 2
-    >>> net, history = fit(MultiScaleCNN(n_classes=2), X[:48], y[:48], X[48:], y[48:],
+    >>> net, history = fit(MultiScaleCNN(n_classes=2), (X[:48], y[:48]), (X[48:], y[48:]),
     ...                    epochs=2, batch_size=16, progress=False)
     >>> history["epoch"], history["best_epoch"] in (1, 2)
     ([1, 2], True)
     """
-    cfg = _recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, shift=shift,
-                  stretch=stretch, patience=patience, precision=precision)
-    _check_labels(getattr(model, "n_classes", None), y_train=y_train, y_val=y_val, y_test=y_test)
-    for name, X in (("X_train", X_train), ("X_val", X_val)):
-        if len(X) == 0:  # the epoch is chosen on the validation beats: they are needed
-            raise ValueError(f"{name} holds no beats")
+    cfg = recipe_settings(recipe, **overrides)
+    train, val = as_dataset(train), as_dataset(val)
+    monitor = {name: as_dataset(beats) for name, beats in (monitor or {}).items()}
+    _check_labels(getattr(model, "n_classes", None), train=train.y, val=val.y,
+                  **{name: ds.y for name, ds in monitor.items()})
+    for name, ds in (("train", train), ("val", val)):
+        if len(ds) == 0:  # the epoch is chosen on the validation beats: they are needed
+            raise ValueError(f"the {name} beats are empty")
     set_seed(seed)
     keep_freed_memory()
     device = default_device(device)
     net = model.to(device)
-    train_iter = _loader(BeatDataset(X_train, y_train, features_train), cfg["batch_size"],
-                         shuffle=True, seed=seed)
-    val_iter = _loader(BeatDataset(X_val, y_val, features_val), 1024)
-    test_iter = None  # only to record the test accuracy per epoch (chapter 05)
-    if X_test is not None:
-        test_iter = _loader(BeatDataset(X_test, y_test, features_test), 1024)
+    train_iter = _loader(train, cfg["batch_size"], shuffle=True, seed=seed)
+    val_iter = _loader(val, 1024)
+    monitor_iters = {name: _loader(ds, 1024) for name, ds in monitor.items()}
     # bfloat16 only where it agrees with float32 on a batch of training beats, as trained
-    probe, n_probe = train_iter.dataset, cfg["batch_size"]
+    n_probe = cfg["batch_size"]
     bf16, precision_info = resolve_precision(
-        cfg["precision"], net, probe.X[:n_probe], device=device,
-        features=None if probe.features is None else probe.features[:n_probe])
+        cfg["precision"], net, train.X[:n_probe], device=device,
+        features=None if train.features is None else train.features[:n_probe])
     augment = None
-    if cfg.get("shift") or cfg.get("stretch"):  # validation and test beats stay as they are
+    if cfg.get("shift") or cfg.get("stretch"):  # validation and monitored beats stay as they are
         augment = {"shift": cfg.get("shift", 0), "stretch": cfg.get("stretch", 0.0),
+                   "window": getattr(net, "window", DEFAULT_WINDOW),  # where the R peak sits
                    "generator": torch.Generator().manual_seed(seed)}
-    loss_fn = _loss_fn(class_weights, y_train, getattr(net, "n_classes", None), device)
+    loss_fn = _loss_fn(class_weights, train.y.numpy(), getattr(net, "n_classes", None), device)
     optimizer = _make_optimizer(net, cfg["optimizer"], cfg["lr"], cfg["weight_decay"])
     schedule = _make_schedule(optimizer, cfg["schedule"], cfg["lr"], cfg["epochs"], len(train_iter))
     history, best, start = {"precision": precision_info}, (-1.0, 0.0), time.perf_counter()
@@ -587,8 +363,8 @@ def fit(model, X_train, y_train, X_val, y_val, *, recipe="fast", epochs=None, ba
         row = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
                    val_acc=val_acc, lr=optimizer.param_groups[0]["lr"],
                    seconds=time.perf_counter() - start)
-        if test_iter is not None:  # recorded for the lesson, never used for selection
-            row["test_acc"] = _evaluate(net, test_iter, loss_fn, device)[1]
+        for name, it in monitor_iters.items():  # recorded for the lesson, never used for selection
+            row[f"{name}_loss"], row[f"{name}_acc"] = _evaluate(net, it, loss_fn, device)
         for k, v in row.items():
             history.setdefault(k, []).append(v)
         bar.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val_acc:.4f}")
@@ -625,6 +401,7 @@ def predict(model, X, batch_size: int = 1024, features=None, device=None):
 
     Example
     -------
+    >>> from ecgtut.model import MultiScaleCNN
     >>> y_pred, proba = predict(MultiScaleCNN(n_classes=4), np.zeros((3, 251)))
     >>> y_pred.shape, proba.shape
     ((3,), (3, 4))
@@ -638,68 +415,6 @@ def predict(model, X, batch_size: int = 1024, features=None, device=None):
         probas.append(torch.softmax(y_hat.float(), dim=1).cpu())
     proba = torch.cat(probas).numpy()
     return proba.argmax(1), proba
-
-
-def save_checkpoint(path, model, meta: dict | None = None) -> None:
-    """Save a :class:`MultiScaleCNN`'s weights, its shape and normalisation, and a ``meta`` dict.
-
-    ``meta`` must hold plain values only (numbers, strings, lists, dicts), so
-    that :func:`load_checkpoint` can read it back with ``weights_only=True``.
-
-    Parameters
-    ----------
-    path : str or path-like
-        File to write (``.pt`` by convention).
-    model : MultiScaleCNN
-    meta : dict, optional
-        What you want to remember with the weights: classes, recipe, seed, scores...
-
-    Example
-    -------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.pt"
-    >>> save_checkpoint(path, MultiScaleCNN(n_classes=4), meta={"classes": ["N", "S", "V", "F"]})
-    >>> net, meta = load_checkpoint(path)
-    >>> net.n_classes, meta
-    (4, {'classes': ['N', 'S', 'V', 'F']})
-    """
-    config = {k: getattr(model, k)
-              for k in ("n_classes", "n_samples", "n_features", "normalize", "dropout")}
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"config": config, "state_dict": state, "meta": dict(meta or {})}, path)
-
-
-def load_checkpoint(path, device=None):
-    """Load what :func:`save_checkpoint` saved: ``(model, meta)``, model in eval mode.
-
-    Reads with ``torch.load(..., weights_only=True)``: tensors and plain
-    values only, which makes opening a checkpoint from someone else much safer
-    than plain unpickling (keep PyTorch up to date).
-
-    Parameters
-    ----------
-    path : str or path-like
-        A file written by :func:`save_checkpoint`.
-    device : str, optional
-        Where to put the model (default: :func:`default_device`).
-
-    Returns
-    -------
-    model : MultiScaleCNN
-        Rebuilt with the saved shape and normalisation, in eval mode.
-    meta : dict
-
-    Example
-    -------
-    See :func:`save_checkpoint`.
-    """
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model = MultiScaleCNN(**ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
-    return model.to(default_device(device)).eval(), ckpt["meta"]
-
-
-# --- chapter 04 helpers ---
 
 
 def lr_schedule(recipe="fast", steps_per_epoch: int = 1, epochs: int | None = None,
@@ -731,7 +446,7 @@ def lr_schedule(recipe="fast", steps_per_epoch: int = 1, epochs: int | None = No
     >>> lrs.shape, float(lrs.max()), round(float(lrs[0]), 5)   # one-cycle: starts at lr / 25
     ((600,), 0.006, 0.00024)
     """
-    cfg = _recipe(recipe, epochs=epochs, lr=lr)
+    cfg = recipe_settings(recipe, epochs=epochs, lr=lr)
     optimizer = _make_optimizer(nn.Linear(1, 1), cfg["optimizer"], cfg["lr"], cfg["weight_decay"])
     schedule = _make_schedule(optimizer, cfg["schedule"], cfg["lr"], cfg["epochs"],
                               steps_per_epoch)
@@ -742,5 +457,3 @@ def lr_schedule(recipe="fast", steps_per_epoch: int = 1, epochs: int | None = No
         schedule.step()
     return np.array(lrs)
 
-
-__all__ += ["lr_schedule"]

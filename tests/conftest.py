@@ -7,6 +7,9 @@ database is an error: a green run there must mean the data tests really ran.
 
 Derived files never go to the user's cache: every session gets its own
 ``ECGTUT_CACHE`` in a temporary folder.
+
+Synthetic beats for the model tests come from :func:`synthetic_beats`
+(``from conftest import synthetic_beats``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import wfdb
 
@@ -174,3 +178,29 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def synthetic_beats(n=600, n_classes=3, seed=0, spacing=0.1, jitter=0.0, noise=0.3, p=None):
+    """Beats of ``n_classes`` classes: a Gaussian bump whose position and width give the class.
+
+    Bumps of class ``c`` sit at ``0.3 + spacing * c`` (fraction of the
+    251-sample beat), each moved by a random ``N(0, jitter)``; ``noise`` is the
+    std of the white noise (mV) on a bump of 3 mV, and every beat gets a random
+    offset. ``p``: class proportions (default 0.6 for class 0, the rest shared
+    equally; MIT-BIH-like for 4 classes: ``[0.7, 0.1, 0.15, 0.05]``). The
+    defaults are an easy task; ``spacing=0.02, jitter=0.03, noise=1.0`` one that
+    3 short epochs cannot learn perfectly.
+
+    Returns ``X`` (n, 251) float32 and ``y`` (n,) int.
+    """
+    rng = np.random.default_rng(seed)
+    if p is None:
+        p = np.r_[0.6, np.full(n_classes - 1, 0.4 / (n_classes - 1))]
+    y = rng.choice(n_classes, n, p=p)
+    t = np.linspace(0, 1, 251)
+    centre, width = 0.3 + spacing * y, 0.02 + 0.02 * y
+    if jitter:
+        centre = centre + rng.normal(0, jitter, n)
+    X = np.exp(-(((t - centre[:, None]) / width[:, None]) ** 2))
+    X = 3 * X + rng.normal(0, noise, X.shape) + rng.normal(0, 1, (n, 1))  # noise and offset
+    return X.astype(np.float32), y

@@ -21,7 +21,8 @@ def test_segment_beats_shape_and_window_at_360_hz():
     X, kept = ecgtut.segment_beats(x, peaks, fs=360)
     assert X.shape == (4, 251) and X.dtype == np.float32
     assert kept.dtype == bool and kept.all()
-    raw, _ = ecgtut.segment_beats(x, peaks, fs=360, n_samples=324)  # 144 + 180, no resampling
+    uncut = ecgtut.BeatWindow(n_samples=324)  # 144 + 180 samples at 360 Hz: no resampling
+    raw, _ = ecgtut.segment_beats(x, peaks, 360, uncut)
     np.testing.assert_array_equal(raw, np.stack([x[p - 144 : p + 180] for p in peaks]).astype("f4"))
     np.testing.assert_allclose(X, sps.resample(raw.astype(float), 251, axis=1), atol=1e-5)
 
@@ -30,7 +31,7 @@ def test_segment_beats_at_both_ends():
     x = np.arange(1000.0)
     # 144 samples are needed before the peak and 180 after it (the window is [p-144, p+180)).
     peaks = np.array([0, 143, 144, 500, 820, 821, 999])
-    X, kept = ecgtut.segment_beats(x, peaks, fs=360, n_samples=324)
+    X, kept = ecgtut.segment_beats(x, peaks, 360, ecgtut.BeatWindow(n_samples=324))
     assert kept.tolist() == [False, False, True, True, True, False, False]
     np.testing.assert_array_equal(X[0], x[0:324])  # first sample of the record
     np.testing.assert_array_equal(X[-1], x[676:1000])  # last sample of the record
@@ -43,7 +44,7 @@ def test_segment_beats_window_length_follows_fs(fs):
     n_before, n_after = round(0.4 * fs), round(0.5 * fs)  # 100 + 125 = 225 at 250 Hz
     x = np.random.default_rng(fs).normal(size=10 * fs)
     peaks = np.array([n_before - 1, n_before, 5 * fs, len(x) - n_after, len(x) - n_after + 1])
-    raw, kept = ecgtut.segment_beats(x, peaks, fs=fs, n_samples=n_before + n_after)
+    raw, kept = ecgtut.segment_beats(x, peaks, fs, ecgtut.BeatWindow(n_samples=n_before + n_after))
     assert kept.tolist() == [False, True, True, True, False]
     expected = np.stack([x[p - n_before : p + n_after] for p in peaks[kept]])
     np.testing.assert_array_equal(raw, expected.astype(np.float32))
@@ -54,9 +55,26 @@ def test_segment_beats_window_length_follows_fs(fs):
 
 def test_segment_beats_custom_window():
     x = np.arange(2000.0)
-    X, kept = ecgtut.segment_beats(x, [1000], fs=360, before=0.25, after=0.45, n_samples=252)
+    window = ecgtut.BeatWindow(before=0.25, after=0.45, n_samples=252)
+    X, kept = ecgtut.segment_beats(x, [1000], fs=360, window=window)
     np.testing.assert_array_equal(X[0], x[910:1162])  # 90 + 162 samples
     assert kept.tolist() == [True]
+
+
+def test_beat_window_is_one_object_with_its_units():
+    w = ecgtut.DEFAULT_WINDOW
+    assert (w.before, w.after, w.n_samples) == (0.4, 0.5, 251)
+    assert w.samples_at(360) == (144, 180) and w.samples_at(250) == (100, 125)
+    assert w.fs == pytest.approx(251 / 0.9) and w.duration == pytest.approx(0.9)
+    t = w.times()
+    assert t.shape == (251,) and t[0] == -0.4 and t[-1] < 0.5
+    assert np.argmin(np.abs(t)) == round(w.r_peak_sample)  # the R peak sits at time 0
+    assert w.times(324)[144] == pytest.approx(0.0)  # cut at 360 Hz, not resampled
+    assert w.as_dict() == {"before": 0.4, "after": 0.5, "n_samples": 251}
+    with pytest.raises(ValueError, match="a beat window needs"):
+        ecgtut.BeatWindow(before=0.4, after=0.0)
+    with pytest.raises(AttributeError):
+        w.before = 0.3  # frozen: one window cannot change under the beats cut with it
 
 
 @pytest.mark.parametrize("peaks", [[], [10, 990]])
@@ -161,6 +179,7 @@ def _assert_same(a, b):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
         assert getattr(a, name).dtype == getattr(b, name).dtype, name
     assert a.fs == b.fs and a.dropped == b.dropped and a.skipped == b.skipped
+    assert a.window == b.window
 
 
 def test_cache_reload_is_identical(beats, data_dir):
@@ -200,8 +219,10 @@ def test_cache_is_keyed_by_the_parameters(data_dir, cache):
     assert len(files) == 1 and files[0].startswith("beats-") and files[0].endswith(".npz")
     assert ecgtut.load_beats(data_dir, records=["100"], progress=False).params["cached"] is True
 
-    later = ecgtut.load_beats(data_dir, records=["100"], after=0.45, progress=False)
+    window = ecgtut.BeatWindow(after=0.45)
+    later = ecgtut.load_beats(data_dir, records=["100"], window=window, progress=False)
     assert later.params["cached"] is False and later.params["after"] == 0.45
+    assert later.window == window
     assert len(_npz(cache)) == 2
     assert later.X.shape == (2271, 251) and not np.allclose(later.X, first.X)
 

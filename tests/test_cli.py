@@ -79,7 +79,7 @@ def test_verify_one_truncated_file(capsys, mitdb_links, replace_file):
 
 def test_download_then_verify(capsys, fake_physionet, tmp_path):
     dest = tmp_path / "downloaded"
-    status, out, err = run_cli(capsys, "download", "--dest", dest, "--quiet")
+    status, out, err = run_cli(capsys, "download", "--data", dest, "--quiet")
     assert status == 0, err
     assert f"export ECGTUT_DATA={dest}" in out
     assert len(list(dest.glob("*.dat"))) == 48 and (dest / "SHA256SUMS.txt").is_file()
@@ -89,13 +89,13 @@ def test_download_then_verify(capsys, fake_physionet, tmp_path):
 
 def test_download_corrupted_file(capsys, fake_physionet, tmp_path):
     fake_physionet["corrupt"] = "228.atr"
-    status, _, err = run_cli(capsys, "download", "--dest", tmp_path, "--quiet")
+    status, _, err = run_cli(capsys, "download", "--data", tmp_path, "--quiet")
     assert_one_line_error(status, err, "download", "228.atr (mismatch)", "checksums")
 
 
 def test_download_network_error(capsys, fake_physionet, tmp_path):
     fake_physionet["error"] = ConnectionError("Failed to resolve 'physionet.org'")
-    status, out, err = run_cli(capsys, "download", "--dest", tmp_path, "--quiet")
+    status, out, err = run_cli(capsys, "download", "--data", tmp_path, "--quiet")
     assert_one_line_error(status, err, "download", "download from PhysioNet failed",
                           "physionet.org")
     assert out == ""
@@ -103,7 +103,7 @@ def test_download_network_error(capsys, fake_physionet, tmp_path):
 
 def test_download_error_with_progress_bar_ends_on_its_own_line(capsys, fake_physionet, tmp_path):
     fake_physionet["error"] = ConnectionError("Failed to resolve 'physionet.org'")
-    status, _, err = run_cli(capsys, "download", "--dest", tmp_path)
+    status, _, err = run_cli(capsys, "download", "--data", tmp_path)
     assert status == 2 and "Traceback" not in err
     assert err.splitlines()[-1].startswith("ecgtut download: error: download from PhysioNet")
 
@@ -111,7 +111,7 @@ def test_download_error_with_progress_bar_ends_on_its_own_line(capsys, fake_phys
 def test_download_folder_cannot_be_created(capsys, fake_physionet, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    status, out, err = run_cli(capsys, "download", "--dest", blocker / "mitdb", "--quiet")
+    status, out, err = run_cli(capsys, "download", "--data", blocker / "mitdb", "--quiet")
     assert_one_line_error(status, err, "download", "cannot create the download folder",
                           str(blocker / "mitdb"))
     assert out == ""
@@ -195,13 +195,15 @@ def test_usage_errors_exit_2(capsys):
     (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
     (["--folds", "five"], "argument --folds: expected a whole number, got 'five'"),
     # fold k of seed s uses seed s * folds + k, which NumPy wants below 2**32
-    (["--seed", "858993459"], "argument --seed: at most 858993458 with 5 folds, got 858993459"),
+    (["--seed", "858993459"],
+     "argument --seed: must be from 0 to 858993458 with 5 folds, got 858993459"),
     (["--seed", "2147483648", "--fast"],
-     "argument --seed: at most 2147483647 with 2 folds, got 2147483648"),
-    (["--seed", "429496729", "--folds", "10"], "argument --seed: at most 429496728 with 10 folds"),
+     "argument --seed: must be from 0 to 2147483647 with 2 folds, got 2147483648"),
+    (["--seed", "429496729", "--folds", "10"],
+     "argument --seed: must be from 0 to 429496728 with 10 folds"),
 ])
 def test_reproduce_rejects_bad_numbers_before_running(capsys, monkeypatch, argv, fragment):
-    monkeypatch.setattr("ecgtut.evaluate.reproduce", _must_not_run)
+    monkeypatch.setattr("ecgtut.experiment.reproduce", _must_not_run)
     with pytest.raises(SystemExit) as info:
         main(["reproduce", *argv])
     err = capsys.readouterr().err
@@ -215,8 +217,8 @@ def _must_not_run(*args, **kwargs):
 
 @pytest.mark.parametrize("command", ["prepare", "reproduce"])
 def test_json_target_checked_before_the_run(capsys, monkeypatch, tmp_path, command):
-    monkeypatch.setattr("ecgtut.evaluate.reproduce", _must_not_run)
-    monkeypatch.setattr("ecgtut.beats.load_beats", _must_not_run)
+    monkeypatch.setattr("ecgtut.experiment.reproduce", _must_not_run)
+    monkeypatch.setattr("ecgtut.cache.load_beats", _must_not_run)
     missing = tmp_path / "no_such_folder" / "out.json"
     status, _, err = run_cli(capsys, command, "--json", missing)
     assert_one_line_error(status, err, command, "cannot write --json", "does not exist",
@@ -238,7 +240,7 @@ def test_interrupt(capsys, monkeypatch, data_dir):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ecgtut.beats.load_beats", interrupted)
+    monkeypatch.setattr("ecgtut.cache.load_beats", interrupted)
     status, _, err = run_cli(capsys, "prepare", "--data", data_dir)
     assert status == 130 and err.strip() == "interrupted"
 

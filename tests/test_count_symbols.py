@@ -10,11 +10,11 @@ def _by_class(counts):
 
 
 def test_record_100(data_dir):
-    assert et.count_symbols(["100"], data_dir) == {"N": 2239, "A": 33, "V": 1, "+": 1}
+    assert et.count_symbols(data_dir, ["100"]) == {"N": 2239, "A": 33, "V": 1, "+": 1}
 
 
 def test_most_frequent_first_and_all_annotations_counted(data_dir):
-    counts = et.count_symbols(["119", "207"], data_dir)
+    counts = et.count_symbols(data_dir, ["119", "207"])
     assert list(counts.values()) == sorted(counts.values(), reverse=True)
     total = sum(len(et.read_annotations(r, data_dir).sample) for r in ("119", "207"))
     assert sum(counts.values()) == total
@@ -23,7 +23,7 @@ def test_most_frequent_first_and_all_annotations_counted(data_dir):
 
 def test_default_is_the_44_records(data_dir):
     counts = et.count_symbols(data_dir=data_dir)
-    assert counts == et.count_symbols(et.RECORDS, data_dir)
+    assert counts == et.count_symbols(data_dir, et.RECORDS)
     assert "/" not in counts and "f" not in counts  # paced beats live only in 102, 104, 107, 217
 
 
@@ -33,9 +33,9 @@ def test_default_is_the_44_records(data_dir):
     (et.DS2, {"N": 44259, "S": 1837, "V": 3221, "F": 388, "Q": 7}),
 ])
 def test_aami_counts_of_the_inter_patient_sets(data_dir, records, expected):
-    assert _by_class(et.count_symbols(records, data_dir)) == expected
+    assert _by_class(et.count_symbols(data_dir, records)) == expected
 
 
 def test_missing_record_is_a_data_error(data_dir):
     with pytest.raises(et.DataError, match="999"):
-        et.count_symbols(["999"], data_dir)
+        et.count_symbols(data_dir, ["999"])

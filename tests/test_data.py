@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ecgtut
-from ecgtut.data import DataError
+from ecgtut.database import DataError
 
 # ----------------------------------------------------------------------------- AAMI classes
 
@@ -200,7 +200,11 @@ def test_read_record(data_dir):
     assert -5 < rec.signal.min() < rec.signal.max() < 5  # millivolts, not ADC units
     v5 = ecgtut.read_record("100", data_dir, lead="V5")
     assert v5.lead == "V5" and not np.array_equal(v5.signal, rec.signal)
-    assert ecgtut.read_record("102", data_dir).lead == "V5"  # SPEC section 1
+    assert ecgtut.read_record("102", data_dir, lead=0).lead == "V5"  # SPEC section 1
+    assert ecgtut.read_record("114", data_dir).lead == "MLII"  # the default lead, on channel 1
+    assert ecgtut.read_record("114", data_dir, lead=0).lead == "V5"
+    with pytest.raises(DataError, match=r"record 102: no lead 'MLII' \(has V5, V2\)"):
+        ecgtut.read_record("102", data_dir)  # paced: no MLII at all
 
 
 def test_read_record_by_number(data_dir):

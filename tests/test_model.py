@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 import torch
 
+from ecgtut.beats import BeatWindow
 from ecgtut.model import (
     BRANCH_KERNELS,
     MultiScaleCNN,
     model_summary,
     normalize_beats,
     receptive_fields,
+    walk_layers,
 )
 
 # Parameter count by hand, for 251-sample beats and 4 classes.
@@ -67,9 +69,33 @@ def test_wrong_inputs_raise():
         MultiScaleCNN()(torch.zeros(2, 251), torch.zeros(2, 2))
 
 
-def test_other_lengths_and_dropout():
-    net = MultiScaleCNN(n_classes=3, n_samples=300, dropout=0.5)
-    assert net(torch.zeros(2, 300)).shape == (2, 3)
+def test_other_windows_and_dropout():
+    window = BeatWindow(before=0.4, after=0.6, n_samples=300)
+    net = MultiScaleCNN(n_classes=3, window=window, dropout=0.5)
+    assert net.window is window and net.n_samples == 300
+    x = torch.randn(4, 300)
+    assert net(x).shape == (4, 3)
+    assert [m.p for m in net.classifier if isinstance(m, torch.nn.Dropout)] == [0.5, 0.5]
+    torch.manual_seed(0)
+    assert not torch.equal(net.train()(x), net(x))  # training: dropout draws a new mask each time
+    torch.testing.assert_close(net.eval()(x), net(x), rtol=0, atol=0)  # eval: no dropout
+    with pytest.raises(TypeError, match="BeatWindow"):
+        MultiScaleCNN(window=300)
+
+
+def test_walk_layers_follows_the_model():
+    steps = walk_layers(MultiScaleCNN(n_features=2))
+    parts = [s["part"] for s in steps]
+    assert parts[:2] == ["input", "input"] and parts.count("branch 2") == 6
+    assert [s["name"] for s in steps if s["part"] == "trunk"][:2] == ["concat + flatten",
+                                                                      "+ 2 features"]
+    assert steps[-1]["shape"] == (4,) and steps[-1]["params"] == 32 * 4 + 4
+    convs = [s for s in steps if s["name"] == "Conv1d"]
+    assert [s["kernels"] for s in convs] == [k for k in BRANCH_KERNELS for _ in range(2)]
+    assert sum(s["params"] for s in steps) == N_PARAMS_4 + 2 * 256  # the 2 features' weights
+    net = MultiScaleCNN(dropout=0.5).train()
+    walk_layers(net)
+    assert net.training  # walking leaves the model as it was
 
 
 def test_model_summary_table():
@@ -86,6 +112,9 @@ def test_receptive_fields():
     assert [rf["samples"] for rf in rfs] == [17, 23, 29]
     assert rfs[0]["ms"] == pytest.approx(17 / (251 / 0.9) * 1000)
     assert receptive_fields(fs=360)[2]["ms"] == pytest.approx(29 / 360 * 1000)
+    # the default rate is the model's window's
+    wide = MultiScaleCNN(window=BeatWindow(before=0.5, after=0.5, n_samples=251))
+    assert receptive_fields(wide)[0]["ms"] == pytest.approx(17 / 251 * 1000)
 
 
 def test_normalize_beats_center_and_zscore():

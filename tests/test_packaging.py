@@ -232,3 +232,60 @@ def test_checksum_table_matches_physionets(data_dir):
     ours = (Path(ecgtut.__file__).parent / "mitdb_SHA256SUMS.txt").read_text()
     theirs = {p for p in pairs(published.read_text()) if p[1].split(".")[0].isdigit()}
     assert pairs(ours) == theirs
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def _modules():
+    """Every module of the package as a path relative to the root: ``ecgtut/data.py``..."""
+    return {p.relative_to(ROOT).as_posix() for p in (ROOT / "ecgtut").rglob("*.py")
+            if p.name not in ("__init__.py", "__main__.py", "_common.py")}
+
+
+def test_readme_package_map_matches_the_code():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## The package", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`(ecgtut/[a-z_]+\.py)`", section))
+    plots = re.search(r"`ecgtut/plots/` \|(.*)\|", section).group(1)
+    listed |= {f"ecgtut/plots/{m}.py" for m in re.findall(r"`([a-z_]+)`", plots)}
+    assert listed == _modules()
+
+
+def test_package_map_in_the_docstring_matches_the_code():
+    doc = ecgtut.__doc__
+    named = set(re.findall(r"^\s+(?:chapter \d\d\s+)?(?!all\b)([a-z_]+)\s{2,}", doc, re.M))
+    top = {m.removeprefix("ecgtut/").removesuffix(".py") for m in _modules()
+           if m.count("/") == 1}
+    assert named == top
+
+
+def test_no_package_file_is_too_long():
+    lengths = {m: len((ROOT / m).read_text().splitlines()) for m in _modules()}
+    assert max(lengths.values()) <= 520, max(lengths.items(), key=lambda kv: kv[1])
+
+
+def test_subpackages_are_installed(pyproject):
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert "ecgtut" in include and "ecgtut.*" in include  # ecgtut.plots ships too
+
+
+# import name -> distribution, where they differ
+IMPORT_TO_PYPI = {"pywt": "pywavelets", "sklearn": "scikit-learn", "ecgtut": None}
+
+
+def test_every_notebook_import_is_a_declared_dependency(pyproject):
+    import json
+    import sys
+
+    declared = {normalise(d) for d in pyproject["project"]["dependencies"]}
+    imported = set()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                src = "".join(cell["source"])
+                imported |= set(re.findall(r"^(?:import|from) ([A-Za-z_]\w*)", src, re.M))
+    third_party = {IMPORT_TO_PYPI.get(m, m) for m in imported - set(sys.stdlib_module_names)}
+    third_party.discard(None)
+    assert "pandas" in third_party  # the check really looks at the notebooks
+    assert third_party <= declared, third_party - declared

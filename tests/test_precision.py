@@ -14,9 +14,11 @@ import pytest
 import torch
 from torch import nn
 
+import ecgtut
 from ecgtut import precision
+from ecgtut.beats import DEFAULT_WINDOW
 from ecgtut.cli import build_parser, main
-from ecgtut.evaluate import format_precision, format_reproduce_report, reproduce
+from ecgtut.experiment import format_reproduce_report, reproduce
 from ecgtut.model import MultiScaleCNN
 from ecgtut.precision import (
     DEFAULT_TOL,
@@ -24,10 +26,11 @@ from ecgtut.precision import (
     PrecisionWarning,
     check_bf16,
     cpu_has_bf16,
+    format_precision,
     resolve_precision,
     runtime_info,
 )
-from ecgtut.train import RECIPES, _recipe, fit, predict, set_seed
+from ecgtut.train import RECIPES, fit, predict, recipe_settings, set_seed
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -230,10 +233,21 @@ def test_resolve_precision_choices(monkeypatch):
         resolve_precision("fp16", net, X)
 
 
-def test_cpu_has_bf16_lives_in_precision_and_stays_where_it_was():
-    import ecgtut.train
+def test_cpu_has_bf16_reads_the_cpu_flags():
+    assert cpu_has_bf16("processor : 0\nflags : fpu avx2 avx512f amx_bf16 amx_tile\n")
+    assert cpu_has_bf16("flags\t: fpu avx512f avx512_bf16\n")
+    assert not cpu_has_bf16("flags : fpu sse2 avx2 avx512f\n")
+    assert not cpu_has_bf16("flags : fpu no_avx512_bf16_here\n")  # whole flags only
+    try:
+        with open("/proc/cpuinfo") as f:
+            here = f.read()
+    except OSError:
+        here = None
+    assert cpu_has_bf16() == (here is not None and cpu_has_bf16(here))
 
-    assert ecgtut.cpu_has_bf16 is cpu_has_bf16 is ecgtut.train.cpu_has_bf16
+
+def test_the_precision_names_are_reexported_flat():
+    assert ecgtut.cpu_has_bf16 is cpu_has_bf16 and ecgtut.format_precision is format_precision
     assert ecgtut.check_bf16 is check_bf16 and ecgtut.PRECISIONS == PRECISIONS
     assert runtime_info()["torch"] == torch.__version__
 
@@ -243,7 +257,7 @@ def test_cpu_has_bf16_lives_in_precision_and_stays_where_it_was():
 
 def tiny_fit(net, **kw):
     X, y = beats(64)
-    return fit(net, X[:48], y[:48], X[48:], y[48:], epochs=1, batch_size=16, progress=False,
+    return fit(net, (X[:48], y[:48]), (X[48:], y[48:]), epochs=1, batch_size=16, progress=False,
                **kw)
 
 
@@ -277,21 +291,24 @@ def test_old_recipe_dicts_with_a_bf16_key_still_work():
     assert "bf16" not in RECIPES["fast"]
     _, h = tiny_fit(healthy_net(), recipe={**RECIPES["fast"], "bf16": False})
     assert h["precision"]["requested"] == "float32" and h["precision"]["train"] == "float32"
-    assert _recipe({**RECIPES["fast"], "bf16": True})["precision"] == "bfloat16"
-    assert _recipe({**RECIPES["writeup"], "bf16": "auto"})["precision"] == "auto"
-    assert "bf16" not in _recipe({**RECIPES["fast"], "bf16": True})
+    assert recipe_settings({**RECIPES["fast"], "bf16": True})["precision"] == "bfloat16"
+    assert recipe_settings({**RECIPES["writeup"], "bf16": "auto"})["precision"] == "auto"
+    assert "bf16" not in recipe_settings({**RECIPES["fast"], "bf16": True})
     no_key = {k: v for k, v in RECIPES["fast"].items() if k != "precision"}
-    assert _recipe(no_key)["precision"] == "float32"  # as before: no bf16 key, no bfloat16
-    assert _recipe({**RECIPES["fast"], "bf16": False}, precision="auto")["precision"] == "auto"
+    assert recipe_settings(no_key)["precision"] == "float32"  # as before: no bf16 key, no bfloat16
+    old = {**RECIPES["fast"], "bf16": False}
+    assert recipe_settings(old, precision="auto")["precision"] == "auto"
     with pytest.raises(ValueError, match="unknown bf16 setting 'yes'"):
-        _recipe({**RECIPES["fast"], "bf16": "yes"})
+        recipe_settings({**RECIPES["fast"], "bf16": "yes"})
 
 
 # ----------------------------------------------------------------------------- reproduce, CLI
 
 
 class TinyBeatSet:
-    """Just enough of ecgtut.BeatSet for reproduce(): xy(classes), 4 classes."""
+    """Just enough of ecgtut.BeatSet for reproduce(): xy(classes) and window, 4 classes."""
+
+    window = DEFAULT_WINDOW
 
     def xy(self, classes):
         rng = np.random.default_rng(0)
@@ -303,7 +320,7 @@ class TinyBeatSet:
 
 def test_reproduce_records_the_precision(monkeypatch):
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
-    result = reproduce(TinyBeatSet(), fast=True, epochs=1, progress=False)
+    result = reproduce(beats=TinyBeatSet(), fast=True, epochs=1, progress=False)
     block = result["precision"]
     assert INFO_KEYS <= set(block) and block["train_per_fold"] == ["float32", "float32"]
     assert block["requested"] == "auto" and result["settings"]["precision"] == "auto"
@@ -339,11 +356,11 @@ def test_cli_precision_option(monkeypatch, capsys):
         build_parser().parse_args(["reproduce", "--precision", "fp16"])
     assert info.value.code == 2 and "invalid choice: 'fp16'" in capsys.readouterr().err
     import ecgtut.cli
-    import ecgtut.evaluate
+    import ecgtut.experiment
 
     assert ecgtut.cli.PRECISIONS == PRECISIONS  # written out there, so as not to import torch
     seen = {}
-    monkeypatch.setattr(ecgtut.evaluate, "reproduce", lambda *a, **kw: seen.update(kw) or {})
-    monkeypatch.setattr(ecgtut.evaluate, "format_reproduce_report", lambda result: "report")
+    monkeypatch.setattr(ecgtut.experiment, "reproduce", lambda *a, **kw: seen.update(kw) or {})
+    monkeypatch.setattr(ecgtut.experiment, "format_reproduce_report", lambda result: "report")
     assert main(["reproduce", "--fast", "--precision", "bfloat16"]) == 0
     assert seen["precision"] == "bfloat16"

@@ -1,4 +1,4 @@
-"""Tests of ecgtut.train on small synthetic beats (seconds, CPU)."""
+"""Tests of ecgtut.train, datasets and checkpoint on small synthetic beats (seconds, CPU)."""
 
 import platform
 import subprocess
@@ -8,44 +8,20 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from conftest import synthetic_beats
 
+import ecgtut as et
+from ecgtut.beats import DEFAULT_WINDOW, BeatWindow
+from ecgtut.checkpoint import load_checkpoint, save_checkpoint
+from ecgtut.datasets import BeatDataset, augment_beats, stratified_split
 from ecgtut.model import MultiScaleCNN
-from ecgtut.train import (
-    R_PEAK_SAMPLE,
-    RECIPES,
-    BeatDataset,
-    augment_beats,
-    fit,
-    load_checkpoint,
-    predict,
-    save_checkpoint,
-    set_seed,
-    stratified_split,
-)
+from ecgtut.runtime import set_seed
+from ecgtut.train import RECIPES, fit, predict, recipe_settings
 
 matplotlib.use("Agg")
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def synthetic_beats(n=600, n_classes=3, seed=0, spacing=0.1, jitter=0.0, noise=0.3):
-    """Gaussian bumps whose position and width depend on the class, plus noise.
-
-    Bumps of class ``c`` sit at ``0.3 + spacing * c`` (fraction of the beat),
-    each moved by a random ``N(0, jitter)``; ``noise`` is the std of the
-    white noise (mV) on a bump of 3 mV. The defaults are an easy task;
-    :func:`hard_beats` one that 3 short epochs cannot learn perfectly.
-    """
-    rng = np.random.default_rng(seed)
-    y = rng.choice(n_classes, n, p=np.r_[0.6, np.full(n_classes - 1, 0.4 / (n_classes - 1))])
-    t = np.linspace(0, 1, 251)
-    centre, width = 0.3 + spacing * y, 0.02 + 0.02 * y
-    if jitter:
-        centre = centre + rng.normal(0, jitter, n)
-    X = np.exp(-(((t - centre[:, None]) / width[:, None]) ** 2))
-    X = 3 * X + rng.normal(0, noise, X.shape) + rng.normal(0, 1, (n, 1))  # noise and offset
-    return X.astype(np.float32), y
 
 
 def hard_beats():
@@ -61,7 +37,7 @@ def small_run(dropout=0.0, data=None, **kw):
     X, y = synthetic_beats() if data is None else data
     set_seed(0)
     net = MultiScaleCNN(n_classes=3, dropout=dropout)
-    return fit(net, X[:400], y[:400], X[400:500], y[400:500], epochs=3, batch_size=32,
+    return fit(net, (X[:400], y[:400]), (X[400:500], y[400:500]), epochs=3, batch_size=32,
                progress=False, seed=0, **kw)
 
 
@@ -95,19 +71,19 @@ def test_fit_says_when_labels_or_weights_do_not_fit_the_model():
     net = MultiScaleCNN(n_classes=2)
     y3 = y.copy()
     y3[5] = 2
-    with pytest.raises(ValueError, match=r"y_train holds class 2, but the model has 2 outputs"):
-        fit(net, X[:30], y3[:30], X[30:], y[30:], epochs=1, progress=False)
-    with pytest.raises(ValueError, match=r"y_val holds class -1"):
-        fit(net, X[:30], y[:30], X[30:], -np.ones(10, int), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="the train labels hold class 2, but the model has 2 out"):
+        fit(net, (X[:30], y3[:30]), (X[30:], y[30:]), epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"the val labels hold class -1"):
+        fit(net, (X[:30], y[:30]), (X[30:], -np.ones(10, int)), epochs=1, progress=False)
     with pytest.raises(ValueError, match="3 class weights for a model of 2 classes"):
-        fit(net, X[:30], y[:30], X[30:], y[30:], class_weights=[1, 2, 3], epochs=1,
+        fit(net, (X[:30], y[:30]), (X[30:], y[30:]), class_weights=[1, 2, 3], epochs=1,
             progress=False)
     with pytest.raises(ValueError, match="needs training beats of every class; there are none "
                        "of class 1"):
-        fit(net, X[:30][y[:30] == 0], y[:30][y[:30] == 0], X[30:], y[30:],
+        fit(net, (X[:30][y[:30] == 0], y[:30][y[:30] == 0]), (X[30:], y[30:]),
             class_weights="balanced", epochs=1, progress=False)
-    with pytest.raises(ValueError, match="X_val holds no beats"):
-        fit(net, X[:30], y[:30], X[:0], y[:0], epochs=1, progress=False)
+    with pytest.raises(ValueError, match="the val beats are empty"):
+        fit(net, (X[:30], y[:30]), (X[:0], y[:0]), epochs=1, progress=False)
 
 
 def test_set_seed_repeats():
@@ -153,7 +129,7 @@ def test_fit_in_each_precision(precision):
     """bfloat16 runs everywhere: emulated where the CPU has no native support (slower)."""
     X, y = synthetic_beats(120)
     set_seed(0)
-    net, h = fit(MultiScaleCNN(n_classes=3), X[:96], y[:96], X[96:], y[96:], epochs=1,
+    net, h = fit(MultiScaleCNN(n_classes=3), (X[:96], y[:96]), (X[96:], y[96:]), epochs=1,
                  batch_size=32, progress=False, precision=precision)
     info = h["precision"]
     if precision == "bfloat16" and info["fell_back"] and info["native_bf16"]:
@@ -167,23 +143,25 @@ def test_fit_in_each_precision(precision):
 
 def test_history_and_best_epoch_restored():
     X, y = synthetic_beats()
-    net, h = small_run(X_test=X[500:], y_test=y[500:])
+    net, h = small_run(monitor={"test": (X[500:], y[500:])})
     assert set(h) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
-                      "seconds", "test_acc", "best_epoch", "precision"}
-    assert h["epoch"] == [1, 2, 3] and len(h["test_acc"]) == 3
+                      "seconds", "test_loss", "test_acc", "best_epoch", "precision"}
+    assert h["epoch"] == [1, 2, 3] and len(h["test_acc"]) == len(h["test_loss"]) == 3
     best = h["best_epoch"] - 1
     assert h["val_acc"][best] == max(h["val_acc"])
     y_pred, _ = predict(net, X[400:500])
     assert np.mean(y_pred == y[400:500]) == pytest.approx(h["val_acc"][best])
     assert h["test_acc"][best] == pytest.approx(np.mean(predict(net, X[500:])[0] == y[500:]))
     assert "test_acc" not in small_run()[1]
+    with pytest.raises(ValueError, match="the test labels hold class 3"):
+        small_run(monitor={"test": (X[500:], np.full(100, 3))})
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.5])
 def test_test_fold_never_changes_training(dropout):
     """Not even through the random numbers: dropout draws from PyTorch's global generator."""
     X, y = synthetic_beats()
-    _, with_test = small_run(dropout, X_test=X[500:], y_test=y[500:])
+    _, with_test = small_run(dropout, monitor={"test": (X[500:], y[500:])})
     _, without = small_run(dropout)
     assert with_test["val_loss"] == without["val_loss"]
     assert with_test["best_epoch"] == without["best_epoch"]
@@ -193,7 +171,7 @@ def test_early_stopping_on_validation():
     X, y = synthetic_beats(200)
     net = MultiScaleCNN(n_classes=3)
     # lr 0: nothing improves after epoch 1, so patience 2 stops after epoch 3
-    _, h = fit(net, X[:150], y[:150], X[150:], y[150:], epochs=10, lr=0.0, patience=2,
+    _, h = fit(net, (X[:150], y[:150]), (X[150:], y[150:]), epochs=10, lr=0.0, patience=2,
                progress=False)
     assert h["epoch"] == [1, 2, 3] and h["best_epoch"] == 1
 
@@ -205,15 +183,18 @@ def test_augment_beats_identity_and_types():
     out = augment_beats(t, generator=torch.Generator().manual_seed(0))
     assert isinstance(out, torch.Tensor) and out.shape == t.shape
     assert not torch.equal(out, t)
-    assert R_PEAK_SAMPLE == pytest.approx(144 * 251 / 324)  # 0.4 s of 0.9 s, 360 Hz -> 251 samples
+    # 0.4 s of 0.9 s, 360 Hz -> 251 samples: the R peak at sample 144 * 251 / 324
+    assert DEFAULT_WINDOW.r_peak_sample == pytest.approx(144 * 251 / 324)
 
 
 def test_augment_beats_shift_and_stretch_about_the_r_peak():
     # On a ramp x[t] = t, linear interpolation is exact: copy[t] = r + (t - r - s) / a,
     # so each copy's slope gives 1/a and its value at the R peak gives s.
     n, r = 251, 100
+    window = BeatWindow(before=1.0, after=1.51, n_samples=n)  # 100 samples/s: R peak at 100
+    assert window.r_peak_sample == pytest.approx(r)
     ramp = np.tile(np.arange(n, dtype=np.float32), (200, 1))
-    out = augment_beats(ramp, shift=3, stretch=0.1, r_peak=r,
+    out = augment_beats(ramp, shift=3, stretch=0.1, window=window,
                         generator=torch.Generator().manual_seed(0))
     slope = (out[:, 150] - out[:, 50]) / 100
     a = 1 / slope
@@ -223,10 +204,10 @@ def test_augment_beats_shift_and_stretch_about_the_r_peak():
     assert np.allclose(s, np.round(s), atol=1e-3)  # whole samples
     assert set(np.round(s).astype(int)) == set(range(-3, 4))
     # a pure stretch leaves the R peak where it is
-    still = augment_beats(ramp, shift=0, stretch=0.1, r_peak=r)
+    still = augment_beats(ramp, shift=0, stretch=0.1, window=window)
     assert np.allclose(still[:, r], r)
     # repeatable with a seeded generator
-    again = augment_beats(ramp, 3, 0.1, r, generator=torch.Generator().manual_seed(0))
+    again = augment_beats(ramp, 3, 0.1, window=window, generator=torch.Generator().manual_seed(0))
     assert np.array_equal(out, again)
 
 
@@ -249,19 +230,50 @@ def test_recipes_and_options():
     assert RECIPES["writeup"]["conv_l2"] == 1e-4 and RECIPES["writeup"]["epochs"] == 100
     X, y = synthetic_beats(120)
     net = MultiScaleCNN(n_classes=3)
-    _, h = fit(net, X[:100], y[:100], X[100:], y[100:], recipe="writeup", epochs=1,
+    _, h = fit(net, (X[:100], y[:100]), (X[100:], y[100:]), recipe="writeup", epochs=1,
                class_weights="balanced", progress=False)
     assert len(h["epoch"]) == 1 and h["lr"] == [1e-3]
     with pytest.raises(ValueError, match="recipe"):
-        fit(net, X, y, X, y, recipe="nope", progress=False)
+        fit(net, (X, y), (X, y), recipe="nope", progress=False)
+
+
+def test_recipe_settings_checks_every_setting():
+    assert recipe_settings("fast", epochs=2)["epochs"] == 2
+    assert recipe_settings("fast", lr=None)["lr"] == RECIPES["fast"]["lr"]  # None: the recipe's
+    with pytest.raises(ValueError, match="unknown recipe setting"):
+        recipe_settings("fast", epoch=2)  # a typo is an error, not silently ignored
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        recipe_settings("fast", epochs=0)
+    X, y = synthetic_beats(40)
+    with pytest.raises(ValueError, match="unknown recipe setting.*learning_rate"):
+        fit(MultiScaleCNN(n_classes=3), (X, y), (X, y), learning_rate=0.1, progress=False)
+
+
+def test_fit_stretches_about_the_r_peak_of_the_models_window(monkeypatch):
+    import ecgtut.train
+
+    seen = []
+    real = ecgtut.train.augment_beats
+
+    def spy(x, shift, stretch, *, window, generator):
+        seen.append(window)
+        return real(x, shift, stretch, window=window, generator=generator)
+
+    monkeypatch.setattr(ecgtut.train, "augment_beats", spy)
+    X, y = synthetic_beats(40)
+    window = BeatWindow(before=0.2, after=0.7, n_samples=251)
+    net = MultiScaleCNN(n_classes=3, window=window)
+    fit(net, (X[:30], y[:30]), (X[30:], y[30:]), epochs=1, progress=False)
+    assert seen and all(w is window for w in seen)
+    assert window.r_peak_sample == pytest.approx(0.2 / 0.9 * 251)  # not the default's 111.6
 
 
 def test_fit_with_features():
     X, y = synthetic_beats(200)
     feats = np.c_[y, -y].astype(np.float32)  # features that give the answer away
     net = MultiScaleCNN(n_classes=3, n_features=2)
-    net, h = fit(net, X[:150], y[:150], X[150:], y[150:], epochs=3, batch_size=16,
-                 features_train=feats[:150], features_val=feats[150:], progress=False)
+    net, h = fit(net, (X[:150], y[:150], feats[:150]), (X[150:], y[150:], feats[150:]),
+                 epochs=3, batch_size=16, progress=False)
     y_pred, proba = predict(net, X[150:], features=feats[150:])
     assert proba.shape == (50, 3) and max(h["val_acc"]) > 0.9
 
@@ -279,9 +291,12 @@ def test_predict_and_checkpoint_roundtrip(tmp_path):
     net2, meta = load_checkpoint(path)
     assert meta == {"classes": ["N", "S", "V"], "fold": 1, "acc": 0.99}
     np.testing.assert_array_equal(predict(net2, X, batch_size=7)[1], proba)
-    save_checkpoint(path, MultiScaleCNN(n_classes=3, dropout=0.3, normalize="center"))
+    window = BeatWindow(before=0.25, after=0.45, n_samples=200)
+    save_checkpoint(path, MultiScaleCNN(n_classes=3, window=window, dropout=0.3,
+                                        normalize="center"))
     net3, _ = load_checkpoint(path)
     assert (net3.dropout, net3.normalize, net3.classifier[0].p) == (0.3, "center", 0.3)
+    assert net3.window == window and net3.n_samples == 200
 
 
 def test_plot_learning_curves():
@@ -290,7 +305,7 @@ def test_plot_learning_curves():
     from ecgtut.plots import plot_learning_curves
 
     X, y = synthetic_beats()
-    _, h = small_run(X_test=X[500:], y_test=y[500:])
+    _, h = small_run(monitor={"test": (X[500:], y[500:])})
     axes = plot_learning_curves(h)
     assert len(axes) == 2 and axes[1].get_title() == "Accuracy"
     assert len(axes[1].get_lines()) == 4  # training, validation, test, epoch kept
@@ -300,7 +315,7 @@ def test_plot_learning_curves():
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="tunes glibc's malloc only")
 def test_keep_freed_memory_tunes_glibc_once():
     # in a fresh process: the first call changes the settings, the second only reports it
-    code = "from ecgtut.train import keep_freed_memory as k; print(k(), k())"
+    code = "from ecgtut.runtime import keep_freed_memory as k; print(k(), k())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", "True"]
@@ -312,8 +327,34 @@ def test_fit_and_predict_keep_freed_memory(monkeypatch):
     calls = []
     monkeypatch.setattr(ecgtut.train, "keep_freed_memory", lambda: calls.append(1) or True)
     X, y = synthetic_beats(40)
-    net, _ = fit(MultiScaleCNN(n_classes=3), X[:30], y[:30], X[30:], y[30:], epochs=1,
+    net, _ = fit(MultiScaleCNN(n_classes=3), (X[:30], y[:30]), (X[30:], y[30:]), epochs=1,
                  progress=False)
     assert len(calls) == 1
     predict(net, X[:5])
     assert len(calls) == 2
+
+
+def test_lr_schedule_matches_what_fit_records():
+    lrs = et.lr_schedule("fast", steps_per_epoch=10)
+    assert lrs.shape == (10 * et.RECIPES["fast"]["epochs"],)  # every step of every epoch
+    peak = et.RECIPES["fast"]["lr"]
+    assert lrs.max() == pytest.approx(peak) and lrs[0] == pytest.approx(peak / 25)
+    assert 0.25 < np.argmax(lrs) / len(lrs) < 0.35  # one-cycle: warm up over 30 % of the steps
+    assert np.all(np.diff(lrs[np.argmax(lrs):]) <= 0) and lrs[-1] < 1e-6
+    assert np.allclose(et.lr_schedule("writeup", steps_per_epoch=3, epochs=2), 1e-3)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(80, 251)).astype("float32"), np.arange(80) % 2
+    net = et.MultiScaleCNN(n_classes=2)
+    _, history = et.fit(net, (X[:64], y[:64]), (X[64:], y[64:]), epochs=2, batch_size=16,
+                            progress=False)  # 4 steps per epoch
+    lrs = et.lr_schedule("fast", steps_per_epoch=4, epochs=2)
+    assert history["lr"][0] == pytest.approx(lrs[4])  # the rate after epoch 1 = that of step 4
+
+
+def test_stratified_subsample_keeps_ratios_and_rare_classes():
+    y = np.array([0] * 9000 + [1] * 900 + [2] * 90 + [3] * 10)
+    assert np.array_equal(et.stratified_subsample(y), np.arange(len(y)))  # n=None: all
+    keep = et.stratified_subsample(y, 1000, seed=1)
+    assert np.all(np.diff(keep) > 0)  # sorted, no repeats
+    assert np.bincount(y[keep]).tolist() == [900, 90, 20, 10]  # floor 20, or all of a class
+    assert np.array_equal(keep, et.stratified_subsample(y, 1000, seed=1))

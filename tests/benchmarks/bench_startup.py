@@ -85,7 +85,7 @@ def main(argv=None):
                         help="start-up only: skip the bare read and prepare --no-cache")
     args = parser.parse_args(argv)
 
-    from ecgtut.data import RECORDS, find_data_dir  # in this process only
+    from ecgtut.database import RECORDS, find_data_dir  # in this process only
 
     folder = find_data_dir(args.data)
     py = sys.executable

@@ -42,8 +42,8 @@ import warnings
 
 import numpy as np
 
-from ecgtut.beats import load_beats
-from ecgtut.evaluate import kfold_splits
+from ecgtut.cache import load_beats
+from ecgtut.crossval import kfold_splits
 from ecgtut.model import MultiScaleCNN
 from ecgtut.train import RECIPES, fit, predict, set_seed
 
@@ -69,7 +69,7 @@ def time_epoch(variant, fold, n_beats, data_dir):
     set_seed(0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _, history = fit(MultiScaleCNN(n_classes=4), X[tr], y[tr], X[va[:2048]], y[va[:2048]],
+        _, history = fit(MultiScaleCNN(n_classes=4), (X[tr], y[tr]), (X[va[:2048]], y[va[:2048]]),
                          epochs=2, seed=0, precision=precision, progress=False)
     seconds = history["seconds"][1] - history["seconds"][0]
     info = history["precision"]
@@ -135,7 +135,7 @@ def run(recipe, data, threshold, max_seconds, stop_at_threshold):
 
     set_seed(0)
     net = MultiScaleCNN(n_classes=4)
-    net, history = fit(net, X_tr, y_tr, X_va, y_va, recipe=recipe, seed=0, callback=callback,
+    net, history = fit(net, (X_tr, y_tr), (X_va, y_va), recipe=recipe, seed=0, callback=callback,
                        desc=recipe)
     seconds, epoch = time_to(history, threshold)
     test_acc = float(np.mean(predict(net, X_te)[0] == y_te))

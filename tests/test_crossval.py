@@ -1,124 +1,50 @@
-"""Tests of ecgtut.evaluate: metrics by hand, folds, reproduce's JSON, the CLI and plots."""
+"""Tests of ecgtut.crossval, pitfalls and experiment: folds, seeds, pitfalls, reproduce's JSON."""
 
 import json
 import subprocess
 import sys
 
-import matplotlib
 import numpy as np
 import pytest
+from conftest import synthetic_beats
 
-from ecgtut.evaluate import (
-    REFERENCE,
-    classification_metrics,
-    compare_with_reference,
+import ecgtut as et
+from ecgtut.crossval import (
+    check_seed,
     cross_validate,
-    epoch_selection_pitfall,
+    fold_class_counts,
+    fold_class_shares,
     fold_seed,
-    format_metrics_table,
-    format_reproduce_report,
     kfold_splits,
     max_seed,
-    reproduce,
 )
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from ecgtut.experiment import format_reproduce_report, reproduce
+from ecgtut.metrics import classification_metrics
+from ecgtut.pitfalls import epoch_selection_pitfall
 
 CLASSES4 = ("N", "S", "V", "F")
-
+P4 = [0.7, 0.1, 0.15, 0.05]  # MIT-BIH-like class proportions
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def synthetic_beats(n=400, seed=0):
-    """4 classes in MIT-BIH-like proportions; class = position and width of a bump."""
-    rng = np.random.default_rng(seed)
-    y = rng.choice(4, n, p=[0.7, 0.1, 0.15, 0.05])
-    t = np.linspace(0, 1, 251)
-    centre, width = 0.3 + 0.1 * y, 0.02 + 0.02 * y
-    X = 3 * np.exp(-(((t - centre[:, None]) / width[:, None]) ** 2))
-    return (X + rng.normal(0, 0.3, X.shape)).astype(np.float32), y
-
-
 class FakeBeatSet:
-    """Just enough of ecgtut.BeatSet for reproduce(): xy(classes)."""
+    """Just enough of ecgtut.BeatSet for reproduce(): xy(classes) and window."""
 
     def __init__(self, n=400):
-        self.X, self.y = synthetic_beats(n)
+        from ecgtut.beats import DEFAULT_WINDOW
+
+        self.X, self.y = synthetic_beats(n, n_classes=4, p=P4)
+        self.window = DEFAULT_WINDOW
 
     def xy(self, classes=CLASSES4):
         keep = self.y < len(classes)
         return self.X[keep], self.y[keep]
 
 
-# ----------------------------------------------------------------------------- metrics
-
-
-def test_metrics_by_hand():
-    y_true = [0, 0, 0, 0, 0, 1, 1, 1, 2, 2]
-    y_pred = [0, 0, 0, 0, 1, 0, 1, 1, 2, 0]
-    m = classification_metrics(y_true, y_pred, CLASSES4)
-    # rows = true, columns = predicted
-    assert m["confusion"] == [[4, 1, 0, 0], [1, 2, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
-    assert m["accuracy"] == pytest.approx(7 / 10)
-    pc = m["per_class"]
-    assert pc["N"]["se"] == pytest.approx(4 / 5) and pc["N"]["ppv"] == pytest.approx(4 / 6)
-    assert pc["S"]["se"] == pytest.approx(2 / 3) and pc["S"]["ppv"] == pytest.approx(2 / 3)
-    assert pc["V"]["se"] == pytest.approx(1 / 2) and pc["V"]["ppv"] == pytest.approx(1.0)
-    # F: no true beat and never predicted -> both undefined, left out of macro F1
-    assert pc["F"]["se"] is None and pc["F"]["ppv"] is None and pc["F"]["f1"] is None
-    # F1 = 2TP / (2TP + FP + FN): N 8/11, S 4/6, V 2/3
-    assert m["macro_f1"] == pytest.approx((8 / 11 + 4 / 6 + 2 / 3) / 3)
-    assert m["confusion_normalized"][0] == pytest.approx([0.8, 0.2, 0, 0])
-    assert all(np.isnan(m["confusion_normalized"][3]))
-
-
-def test_undefined_ppv_when_never_predicted():
-    m = classification_metrics([0, 1, 1], [0, 0, 0], ("N", "S"))
-    assert m["per_class"]["S"]["ppv"] is None  # never predicted: undefined, not 0
-    assert m["per_class"]["S"]["se"] == 0.0
-    assert m["per_class"]["N"]["ppv"] == pytest.approx(1 / 3)
-    assert m["macro_f1"] == pytest.approx((0.5 + 0.0) / 2)  # N: 2/(2+2+0); S: 0
-    json.dumps(m)  # plain types only
-    table = format_metrics_table(m)
-    assert "\u2014" in table.splitlines()[3] and "accuracy 33.33 %" in table
-
-
-def test_metrics_of_no_beats_are_undefined_not_a_crash():
-    m = classification_metrics([], [], ("N", "S"))
-    assert m["accuracy"] is None and m["macro_f1"] is None
-    assert m["confusion"] == [[0, 0], [0, 0]]
-    assert m["per_class"]["S"] == {"se": None, "ppv": None, "f1": None, "support": 0,
-                                   "predicted": 0}
-    assert "accuracy —" in format_metrics_table(m)
-
-
-def test_metrics_want_class_indices():
-    with pytest.raises(ValueError, match=r"y_true must hold class indices 0 to 1"):
-        classification_metrics(["N", "V"], [0, 0], ("N", "V"))
-    with pytest.raises(ValueError, match=r"y_pred must hold class indices 0 to 1 .* got \[0, 2\]$"):
-        classification_metrics([0, 1], [0, 2], ("N", "V"))
-
-
-def test_reference_and_comparison():
-    assert REFERENCE[4]["accuracy"] == 0.990 and REFERENCE[5]["accuracy"] == 0.9907
-    assert REFERENCE[4]["per_class"]["S"] == {"se": 0.803, "ppv": 0.886}
-    assert REFERENCE[5]["per_class"]["Q"]["se"] == 0.0
-    m = classification_metrics([0, 1, 2, 3], [0, 1, 2, 2], CLASSES4)
-    text = compare_with_reference(m, 4)
-    assert "write-up" in text and "99.00 %" in text and "0.886" in text
-    assert "\u2014" in text.splitlines()[-1]  # F +P of ours: F never predicted
-    with pytest.raises(ValueError):
-        compare_with_reference(m, 3)
-
-
-# ----------------------------------------------------------------------------- cross-validation
-
-
 @pytest.fixture(scope="module")
 def cv():
-    X, y = synthetic_beats(400)
+    X, y = synthetic_beats(400, n_classes=4, p=P4)
     return X, y, cross_validate(X, y, CLASSES4, folds=3, epochs=2, batch_size=32,
                                 progress=False, track_test=True)
 
@@ -147,12 +73,14 @@ def test_runs_with_different_seeds_share_no_round_seed():
     for bad in (-1, max_seed(5) + 1):
         with pytest.raises(ValueError, match="seed must be from 0 to 858993458 with 5 folds"):
             fold_seed(bad, 5, 0)
+        with pytest.raises(ValueError, match="seed must be from 0 to 858993458 with 5 folds"):
+            check_seed(bad, 5)
     with pytest.raises(ValueError, match="round k=5"):
         fold_seed(0, 5, 5)
 
 
 def test_a_seed_too_large_fails_before_any_training():
-    X, y = synthetic_beats(60)
+    X, y = synthetic_beats(60, n_classes=4, p=P4)
     with pytest.raises(ValueError, match="with 3 folds"):
         next(kfold_splits(y, folds=3, seed=max_seed(3) + 1))
     with pytest.raises(ValueError, match="with 2 folds"):
@@ -174,7 +102,7 @@ def check_reproduce_schema(result, classes, folds):
     assert {"accuracy", "macro_f1", "per_class", "confusion", "folds", "seconds"} <= set(result)
     assert list(result["per_class"]) == list(classes)
     for pc in result["per_class"].values():
-        assert set(pc) == {"se", "ppv"}
+        assert set(pc) <= {"se", "ppv", "folds_defined"} and {"se", "ppv"} <= set(pc)
     assert np.shape(result["confusion"]) == (len(classes), len(classes))
     assert len(result["folds"]) == folds
     for f in result["folds"]:
@@ -183,18 +111,35 @@ def check_reproduce_schema(result, classes, folds):
 
 
 def test_reproduce_fast_on_synthetic_beats():
-    result = reproduce(FakeBeatSet(), classes=list(CLASSES4), fast=True, epochs=1, progress=False)
+    result = reproduce(beats=FakeBeatSet(), classes=list(CLASSES4), fast=True, epochs=1,
+                       progress=False)
     check_reproduce_schema(result, CLASSES4, folds=2)
     assert result["settings"]["fast"] and result["n_beats"] == 400
     json.loads(json.dumps(result))
-    report = format_reproduce_report(result)
-    assert "mean" in report and "write-up" in report and "fold" in report
+    lines = format_reproduce_report(result).splitlines()
+    assert lines[0].startswith("4-class, intra-patient stratified k-fold (2 folds, fast smoke run)")
+    assert lines[1].startswith("precision: ")
+    rows = {line.split()[0]: line for line in lines[3:7]}
+    assert set(rows) == {"fold", "1", "2", "mean"}
+    assert f"{100 * result['accuracy']:.2f} %" in rows["mean"]  # the mean row shows the mean
+    assert lines[-13] == "Mean over folds beside the write-up's (its best fold):"
+    assert lines[-1].split()[:2] == ["F", "+P"] and lines[-1].split()[-1] == "0.993"
 
 
-# ----------------------------------------------------------------------------- plots
+def test_fold_class_counts_and_shares():
+    y = np.array([0] * 80 + [1] * 20)
+    strat = fold_class_counts(y, folds=4, seed=0)
+    assert strat.tolist() == [[20, 5]] * 4  # stratified: the same in every fold
+    assert fold_class_counts(y, folds=4, seed=0, stratified=False).sum(axis=0).tolist() == [80, 20]
+    shares = fold_class_shares([[9, 1], [8, 2]])
+    np.testing.assert_allclose(shares["overall"], [0.85, 0.15])
+    expected = [[0.9 / 0.85, 0.1 / 0.15], [0.8 / 0.85, 0.2 / 0.15]]
+    np.testing.assert_allclose(shares["ratio"], expected)
 
 
 def test_plot_confusion_and_misclassified(cv):
+    import matplotlib.pyplot as plt
+
     from ecgtut.plots import plot_confusion, plot_misclassified
 
     X, y, result = cv
@@ -207,6 +152,7 @@ def test_plot_confusion_and_misclassified(cv):
     y_pred[:5] = (y[:5] + 1) % 4  # five mistakes
     axes = plot_misclassified(X, y, y_pred, CLASSES4, n=8)
     assert len(axes) == 8 and sum(ax.axison for ax in axes) == 5
+    assert sum(len(ax.lines) > 0 for ax in axes) == 5
     assert axes[0].get_title().startswith("true ")
     axes = plot_misclassified(X, y, y, CLASSES4, n=0)  # nothing to show: one readable panel
     assert axes[0].figure.get_figheight() > 1 and "no misclassified" in axes[0].texts[0].get_text()
@@ -214,14 +160,13 @@ def test_plot_confusion_and_misclassified(cv):
 
 
 def test_plot_selection_pitfall(cv):
+    import matplotlib.pyplot as plt
+
     from ecgtut.plots import plot_selection_pitfall
 
     ax = plot_selection_pitfall(epoch_selection_pitfall(cv[2]["histories"]))
     assert len(ax.patches) == 6 and ax.get_xlabel() == "fold"
     plt.close("all")
-
-
-# ----------------------------------------------------------------------------- end to end
 
 
 @pytest.mark.slow
@@ -235,3 +180,35 @@ def test_cli_reproduce_fast_json(tmp_path, data_dir):
     result = json.loads(out.read_text())
     check_reproduce_schema(result, CLASSES4, folds=2)
     assert result["accuracy"] > 0.8  # a smoke run, still far better than chance
+
+
+def test_fold_class_counts_stratified_vs_plain():
+    y = np.repeat(np.arange(3), [500, 50, 7])
+    strat = et.fold_class_counts(y, folds=5, seed=0)
+    assert strat.shape == (5, 3) and np.array_equal(strat.sum(axis=0), [500, 50, 7])
+    assert np.all(strat[:, :2] == [100, 10]) and set(strat[:, 2]) <= {1, 2}
+    plain = et.fold_class_counts(y, folds=5, seed=0, stratified=False)
+    assert np.array_equal(plain.sum(axis=0), [500, 50, 7]) and np.all(plain.sum(axis=1) >= 111)
+    assert et.fold_class_counts(y, folds=5, n_classes=4).shape == (5, 4)
+
+
+def test_selection_optimism_grows_with_looks_and_shrinks_with_beats():
+    gain = et.selection_optimism(0.99, 20000, n_checks=50, n_sim=4000)
+    assert gain.shape == (50,) and abs(gain[0]) < 2e-5
+    assert np.all(np.diff(gain) >= 0)  # a running maximum never decreases
+    sigma = np.sqrt(0.99 * 0.01 / 20000)
+    assert gain[1] == pytest.approx(sigma / np.sqrt(np.pi), rel=0.1)  # E max of 2 normals
+    assert et.selection_optimism(0.99, 1000, n_checks=50)[-1] > 3 * gain[-1]
+
+
+def test_same_record_neighbours_finds_the_patient():
+    rng = np.random.default_rng(0)
+    shapes = {"a": np.sin(np.linspace(0, 6, 251)), "b": np.cos(np.linspace(0, 9, 251))}
+    rec = np.array(["a"] * 30 + ["b"] * 10)
+    X = np.stack([shapes[r] + rng.normal(0, 0.05, 251) for r in rec])
+    same, chance = et.same_record_neighbours(X[::2], rec[::2], X[1::2], rec[1::2])
+    assert same.shape == (20,) and same.all()
+    assert np.allclose(chance, np.where(rec[1::2] == "a", 0.75, 0.25))
+    same, chance = et.same_record_neighbours(X[rec == "a"], rec[rec == "a"],
+                                                 X[rec == "b"], rec[rec == "b"])
+    assert not same.any() and np.all(chance == 0)  # inter-patient: never the same record
