@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ecgtut.data import AAMI_CLASSES, DEFAULT_LEAD, read_annotations, read_record
 from ecgtut.database import FS_MITDB
-from ecgtut.denoise import denoise_signal
+from ecgtut.denoise import denoise_signal, interpolate_invalid
 
 __all__ = ["BeatWindow", "DEFAULT_WINDOW", "BeatSet", "beats_from_record", "delineate_beat",
            "segment_beats"]
@@ -161,6 +161,10 @@ class BeatSet:
         ``{record: beats dropped because their window crossed a record end}``.
     skipped : dict
         ``{record: non-beat annotations skipped}`` (rhythm, noise, ...).
+    invalid_samples : dict
+        ``{record: samples the file marks as invalid}`` (interpolated for the denoiser).
+    refused : dict
+        ``{record: beats refused because their window held invalid samples}``.
     params : dict
         The parameters that built the set.
     """
@@ -174,6 +178,8 @@ class BeatSet:
     window: BeatWindow = DEFAULT_WINDOW
     dropped: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
+    invalid_samples: dict = field(default_factory=dict)
+    refused: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
 
     def __len__(self):
@@ -229,6 +235,8 @@ class BeatSet:
             window=parts[0].window,
             dropped={k: v for p in parts for k, v in p.dropped.items()},
             skipped={k: v for p in parts for k, v in p.skipped.items()},
+            invalid_samples={k: v for p in parts for k, v in p.invalid_samples.items()},
+            refused={k: v for p in parts for k, v in p.refused.items()},
             params=dict(params or parts[0].params),
         )
 
@@ -257,6 +265,9 @@ def beats_from_record(record, data_dir=None, *, lead=DEFAULT_LEAD, window=DEFAUL
     Returns
     -------
     BeatSet
+        Samples the file marks as invalid are filled by straight lines before
+        denoising (:func:`ecgtut.interpolate_invalid`), and the beats whose
+        window holds one of them are refused: counted in ``refused``, not cut.
 
     Examples
     --------
@@ -267,18 +278,30 @@ def beats_from_record(record, data_dir=None, *, lead=DEFAULT_LEAD, window=DEFAUL
     rec = read_record(record, data_dir, lead=lead, fs=fs)
     ann = read_annotations(record, data_dir, fs=rec.fs)
     beats = ann.beats()
-    clean = denoise_signal(rec.signal, rec.fs, method=denoise_method)
+    signal, invalid = interpolate_invalid(rec.signal)  # the denoiser must never see a NaN
+    clean = denoise_signal(signal, rec.fs, method=denoise_method)
     X, kept = segment_beats(clean, beats.sample, rec.fs, window)
+    refused = np.zeros(len(kept), dtype=bool)
+    if invalid.any():  # refuse the beats whose window held samples that were never measured
+        n_before, n_after = window.samples_at(rec.fs)
+        starts = np.r_[0, np.cumsum(invalid)]  # invalid samples before each index
+        lo = np.clip(beats.sample - n_before, 0, len(invalid))
+        hi = np.clip(beats.sample + n_after, 0, len(invalid))
+        refused = kept & (starts[hi] > starts[lo])
+        X = X[~refused[kept]]
+    use = kept & ~refused
     return BeatSet(
         X=X,
-        aami=beats.aami[kept],
-        symbol=beats.symbol[kept],
-        record=np.full(int(kept.sum()), rec.name),
-        r_peak=beats.sample[kept],
+        aami=beats.aami[use],
+        symbol=beats.symbol[use],
+        record=np.full(int(use.sum()), rec.name),
+        r_peak=beats.sample[use],
         fs=rec.fs,
         window=window,
         dropped={rec.name: int((~kept).sum())},
         skipped={rec.name: int(len(ann.sample) - len(beats.sample))},
+        invalid_samples={rec.name: int(invalid.sum())},
+        refused={rec.name: int(refused.sum())},
     )
 
 

@@ -13,19 +13,33 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ecgtut.beats import DEFAULT_WINDOW, BeatSet, BeatWindow, beats_from_record
 from ecgtut.data import DEFAULT_LEAD, _record_path
-from ecgtut.database import FS_MITDB, RECORDS, DataError, cache_dir, find_data_dir
+from ecgtut.database import (
+    FS_MITDB,
+    RECORDS,
+    DataError,
+    DataWarning,
+    cache_dir,
+    find_data_dir,
+    record_checksum_problems,
+)
 
-__all__ = ["load_beats"]
+__all__ = ["load_beats", "clean_leftovers"]
 
-_CACHE_FORMAT = 3  # bump when the arrays or their meaning change
+_CACHE_FORMAT = 4  # bump when the arrays or their meaning change
+
+#: A temporary file whose writer cannot be asked whether it still runs (another
+#: machine sharing the cache, an old-style name) is a leftover after this long.
+_STALE_SECONDS = 24 * 3600
 
 
 def _cache_key(folder, records, params):
@@ -43,12 +57,89 @@ def _cache_key(folder, records, params):
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _tmp_prefix():
+    """``.tmp-<host>-<pid>-``: who is writing, so that a leftover can be told from a live write."""
+    return f".tmp-{socket.gethostname()}-{os.getpid()}-"
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # it exists, under another user
+        return True
+    return True
+
+
+def clean_leftovers(folder):
+    """Remove the temporary files that interrupted cache writes left in ``folder``.
+
+    A write goes to ``.tmp-<host>-<pid>-*.npz`` and is renamed into place when
+    complete; a run killed during it (SIGKILL, SIGTERM, a power cut) leaves the
+    temporary file behind. It is removed when its writer is a process of this
+    machine that no longer runs, or, when that cannot be asked (another machine
+    sharing the cache, an older name), when it is more than a day old. A write
+    in progress, here or elsewhere, is never touched.
+
+    Parameters
+    ----------
+    folder : path-like
+        The cache folder.
+
+    Returns
+    -------
+    list of str
+        Names of the files removed.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / f".tmp-{socket.gethostname()}-{os.getpid()}-x.npz").write_bytes(b"")   # ours
+    0
+    >>> clean_leftovers(folder)   # this process still runs: its write is kept
+    []
+    """
+    removed = []
+    here = socket.gethostname()
+    try:
+        candidates = list(Path(folder).glob(".tmp-*.npz"))
+    except OSError:
+        return removed
+    for p in candidates:
+        # <host>-<pid>-<random>: mkstemp's random part holds no "-", a host name may
+        parts = p.name[len(".tmp-"):-len(".npz")].rsplit("-", 2)
+        try:
+            if len(parts) == 3 and parts[0] == here and parts[1].isdigit():
+                stale = not _pid_alive(int(parts[1]))
+            else:
+                stale = time.time() - p.stat().st_mtime > _STALE_SECONDS
+            if stale:
+                p.unlink()
+                removed.append(p.name)
+        except OSError:  # gone already (another run cleaned it), or not ours to remove
+            continue
+    return removed
+
+
+def _file_mode():
+    """0o666 less the umask: what a file created with ``open`` would get (0o644 usually)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _save_atomic(path, beatset):
-    """Write the arrays to a temporary file beside ``path``, then rename it into place."""
+    """Write the arrays to a temporary file beside ``path``, then rename it into place.
+
+    The file gets the permissions of any new file (readable by the group with
+    the usual umask), so a cache shared by a classroom works for every user.
+    """
     records = list(beatset.dropped)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(), suffix=".npz")
     except OSError as exc:
         raise DataError(f"cannot write the beat cache in {path.parent} ({exc}); "
                         "set ECGTUT_CACHE to a writable folder") from exc
@@ -65,8 +156,11 @@ def _save_atomic(path, beatset):
                 records=np.array(records),
                 dropped=np.array([beatset.dropped[r] for r in records]),
                 skipped=np.array([beatset.skipped[r] for r in records]),
+                invalid_samples=np.array([beatset.invalid_samples.get(r, 0) for r in records]),
+                refused=np.array([beatset.refused.get(r, 0) for r in records]),
                 params=json.dumps(beatset.params),
             )
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -79,10 +173,11 @@ def _window(params):
 
 
 def _load(path):
+    """The beat set in ``path``; any problem with the file raises (see :func:`_try_load`)."""
     with np.load(path) as z:
         records = z["records"].tolist()
         params = json.loads(str(z["params"]))
-        return BeatSet(
+        beatset = BeatSet(
             X=z["X"],
             aami=z["aami"],
             symbol=z["symbol"],
@@ -92,8 +187,28 @@ def _load(path):
             window=_window(params),
             dropped=dict(zip(records, z["dropped"].tolist())),
             skipped=dict(zip(records, z["skipped"].tolist())),
+            invalid_samples=dict(zip(records, z["invalid_samples"].tolist())),
+            refused=dict(zip(records, z["refused"].tolist())),
             params=params,
         )
+    n = len(beatset.X)
+    if not all(len(a) == n for a in (beatset.aami, beatset.symbol, beatset.record,
+                                      beatset.r_peak)):
+        raise ValueError("its arrays disagree in length")
+    return beatset
+
+
+def _try_load(path):
+    """The cached beat set, or None (with one DataWarning line) when the file is damaged."""
+    try:
+        return _load(path)
+    except Exception as exc:  # zip, pickle, CRC, permission, missing key: all mean "rebuild"
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        warnings.warn(f"beat cache {path.name} is damaged ({reason}); rebuilding it in "
+                      f"{path.parent}", DataWarning, stacklevel=3)
+        with contextlib.suppress(OSError):
+            path.unlink()  # if it cannot be removed, the new file replaces it all the same
+        return None
 
 
 def _progress_bar(records, progress):
@@ -121,7 +236,12 @@ def load_beats(data_dir=None, records=None, *, lead=DEFAULT_LEAD, window=DEFAULT
     cache : bool
         Reuse (and write) ``beats-<key>.npz`` in :func:`ecgtut.cache_dir`; the key
         hashes every parameter above plus the size and time of the record
-        files, so changing any of them builds a new set.
+        files, so changing any of them builds a new set. A cache file that
+        cannot be read (truncated, damaged, unreadable) is reported in one
+        :class:`ecgtut.DataWarning` and rebuilt; leftovers of interrupted writes
+        are removed (:func:`clean_leftovers`). When the set is built, a record
+        file that fails PhysioNet's checksum gives a DataWarning too (the beats
+        are built all the same).
     progress : bool
         Show a progress bar while building.
 
@@ -140,10 +260,13 @@ def load_beats(data_dir=None, records=None, *, lead=DEFAULT_LEAD, window=DEFAULT
     records = list(dict.fromkeys(str(r) for r in (records or RECORDS)))  # each record once
     params = dict(lead=lead, **window.as_dict(), denoise_method=denoise_method, fs=fs)
     path = cache_dir() / f"beats-{_cache_key(folder, records, params)}.npz"
+    if cache:
+        clean_leftovers(path.parent)
     if cache and path.is_file():
-        beatset = _load(path)
-        beatset.params["cached"] = True
-        return beatset
+        beatset = _try_load(path)
+        if beatset is not None:
+            beatset.params["cached"] = True
+            return beatset
 
     start = time.perf_counter()
     # closed before an error is reported, so the message gets its own line
@@ -153,6 +276,9 @@ def load_beats(data_dir=None, records=None, *, lead=DEFAULT_LEAD, window=DEFAULT
                               denoise_method=denoise_method, fs=fs)
             for r in bar
         ]
+    for r in records:  # a warning, not a refusal: other databases publish no checksums
+        for name, why in record_checksum_problems(r, folder).items():
+            warnings.warn(f"{name} {why}", DataWarning, stacklevel=2)
     beatset = BeatSet.concat(parts, params={**params, "records": records})
     beatset.params["build_seconds"] = round(time.perf_counter() - start, 3)
     if cache:

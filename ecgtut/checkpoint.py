@@ -7,9 +7,14 @@ own; :func:`load_checkpoint` reads it with ``weights_only=True``.
 
 from __future__ import annotations
 
+import os
+import re
+
+import numpy as np
 import torch
 
 from ecgtut.beats import BeatWindow
+from ecgtut.database import DataError
 from ecgtut.model import MultiScaleCNN
 from ecgtut.train import default_device
 
@@ -19,8 +24,11 @@ __all__ = ["save_checkpoint", "load_checkpoint"]
 def save_checkpoint(path, model, meta: dict | None = None) -> None:
     """Save a :class:`MultiScaleCNN`'s weights, its shape, window and normalisation, and ``meta``.
 
-    ``meta`` must hold plain values only (numbers, strings, lists, dicts), so
-    that :func:`load_checkpoint` can read it back with ``weights_only=True``.
+    ``meta`` must hold plain values (numbers, strings, booleans, None, and
+    lists, tuples and dicts of them with string keys), so that
+    :func:`load_checkpoint` can read it back with ``weights_only=True``.
+    NumPy scalars become Python numbers and paths strings; anything else is
+    refused before the file is written.
 
     Parameters
     ----------
@@ -29,6 +37,11 @@ def save_checkpoint(path, model, meta: dict | None = None) -> None:
     model : MultiScaleCNN
     meta : dict, optional
         What you want to remember with the weights: classes, recipe, seed, scores...
+
+    Raises
+    ------
+    TypeError
+        For a value of ``meta`` that could not be loaded back, naming where it is.
 
     Example
     -------
@@ -39,10 +52,32 @@ def save_checkpoint(path, model, meta: dict | None = None) -> None:
     >>> net.n_classes, meta
     (4, {'classes': ['N', 'S', 'V', 'F']})
     """
+    meta = _plain(dict(meta or {}), "meta")  # refused here, not when someone loads it
     config = {k: getattr(model, k) for k in ("n_classes", "n_features", "normalize", "dropout")}
     config["window"] = model.window.as_dict()  # plain values: loadable with weights_only
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"config": config, "state_dict": state, "meta": dict(meta or {})}, path)
+    torch.save({"config": config, "state_dict": state, "meta": meta}, path)
+
+
+def _plain(value, where):
+    """``value`` as the plain types ``torch.load(weights_only=True)`` reads, or TypeError."""
+    if isinstance(value, np.generic):  # np.float64(0.99) -> 0.99 (np.float64 is a float too)
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, list | tuple):
+        items = [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, str):
+                raise TypeError(f"{where}: key {k!r} is not a string; a checkpoint's meta "
+                                "takes string keys only")
+        return {k: _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    raise TypeError(f"{where}: {type(value).__name__} cannot be stored in a checkpoint's meta "
+                    "(plain numbers, strings, lists and dicts only)")
 
 
 def load_checkpoint(path, device=None):
@@ -62,16 +97,31 @@ def load_checkpoint(path, device=None):
     Returns
     -------
     model : MultiScaleCNN
-        Rebuilt with the saved shape and normalisation, in eval mode.
+        Rebuilt with the saved shape, window and normalisation, in eval mode.
     meta : dict
+
+    Raises
+    ------
+    DataError
+        For a file that is empty, truncated or not a checkpoint, in one line
+        naming it (the CLI prints it and exits with status 2).
 
     Example
     -------
     See :func:`save_checkpoint`.
     """
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    config = dict(ckpt["config"])
-    config["window"] = BeatWindow(**config["window"])
-    model = MultiScaleCNN(**config)
-    model.load_state_dict(ckpt["state_dict"])
-    return model.to(default_device(device)).eval(), ckpt["meta"]
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        config = dict(ckpt["config"])
+        config["window"] = BeatWindow(**config["window"])
+        model = MultiScaleCNN(**config)
+        model.load_state_dict(ckpt["state_dict"])
+        meta = ckpt["meta"]
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # empty, truncated, not a checkpoint, or another kind of file
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # torch colours its messages
+        reason = text.splitlines()[0].strip() if text else type(exc).__name__
+        raise DataError(f"checkpoint {path}: cannot be read as an ecgtut checkpoint "
+                        f"({reason})") from exc
+    return model.to(default_device(device)).eval(), meta

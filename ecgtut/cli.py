@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from ecgtut.data import AAMI_NAMES
-from ecgtut.database import RECORDS, DataError
+from ecgtut.database import RECORDS, DataError, DataWarning
 
 EXIT_DATA_ERROR = 2
 EXIT_VERIFY_FAILED = 1
@@ -41,22 +44,85 @@ def _int_at_least(minimum):
     return parse
 
 
+def _json_path(text):
+    """An argparse type: the file name given to ``--json`` (``~`` expanded)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--json needs a file name, e.g. --json results.json")
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r} ends with '/': give a file name, "
+                                         f"e.g. {text}results.json")
+    return str(Path(text).expanduser())  # '~' is not expanded by the shell in --json=~/x.json
+
+
+def _record_list(text):
+    """An argparse type: records separated by commas or spaces, at least one."""
+    records = text.replace(",", " ").split()
+    if not records:
+        raise argparse.ArgumentTypeError(f"--records names no record ({text!r}); give e.g. "
+                                         "'100,101', or leave it out for all 44")
+    return records
+
+
 def _json_target_problem(path):
     """Why ``path`` cannot be written (checked before a long run starts), or None."""
-    folder = Path(path).resolve().parent
+    target = Path(path)
+    folder = target.resolve().parent
     if not folder.is_dir():
         return f"cannot write --json {path}: folder {folder} does not exist"
-    if not os.access(folder, os.W_OK):
-        return f"cannot write --json {path}: folder {folder} is not writable"
-    if Path(path).is_dir():
+    if target.is_dir():
         return f"cannot write --json {path}: it is a folder"
+    if target.exists() and not os.access(target, os.W_OK):
+        return f"cannot write --json {path}: the file is not writable"
+    if not target.exists() and not os.access(folder, os.W_OK):
+        return f"cannot write --json {path}: folder {folder} is not writable"
     return None
 
 
 def _write_json(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
+    """Write ``obj`` as JSON: whole or not at all for a file, straight through for a device."""
+    text = json.dumps(obj, indent=2) + "\n"
+    target = Path(path)
+    if target.exists() and not stat.S_ISREG(target.stat().st_mode):  # /dev/stdout, a fifo...
+        with open(target, "w") as f:
+            f.write(text)
+        return
+    fd, tmp = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _save_results(args, obj):
+    """Write ``--json``; if that fails now, keep the results elsewhere and say where.
+
+    Returns None when all went well, else the error line to print (the run's
+    status becomes 2, but nothing it computed is lost).
+    """
+    if not args.json:
+        return None
+    try:
+        _write_json(args.json, obj)
+        return None
+    except OSError as exc:
+        from ecgtut.database import cache_dir
+
+        fallback = cache_dir() / "results" / f"{args.command}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        try:
+            fallback.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(fallback, obj)
+        except OSError:
+            fallback = Path(tempfile.mkdtemp(prefix="ecgtut-")) / fallback.name
+            _write_json(fallback, obj)
+        return (f"cannot write --json {args.json} ({exc.strerror or exc}); "
+                f"the results are in {fallback}")
 
 
 # ----------------------------------------------------------------------------- download
@@ -105,21 +171,34 @@ def _cmd_prepare(args):
     from ecgtut.cache import load_beats
 
     start = time.perf_counter()
-    records = args.records.replace(",", " ").split() if args.records else RECORDS
+    records = args.records or RECORDS
     beats = load_beats(args.data, records=records, cache=not args.no_cache, progress=not args.quiet)
     seconds = time.perf_counter() - start
     counts = beats.counts()
     dropped, skipped = sum(beats.dropped.values()), sum(beats.skipped.values())
+    invalid, refused = sum(beats.invalid_samples.values()), sum(beats.refused.values())
+    problem = _save_results(args, {
+        "counts": counts, "records": len(beats.dropped), "beats": len(beats),
+        "dropped": dropped, "skipped": skipped, "invalid_samples": invalid, "refused": refused,
+        "seconds": round(seconds, 3),
+    })  # written before anything is printed: a closed pipe cannot lose it
     source = "cache" if beats.params.get("cached") else "records"
     print(f"{len(beats)} beats from {len(beats.dropped)} records ({source}, {seconds:.2f} s)")
     print(f"dropped at record ends: {dropped}; non-beat annotations skipped: {skipped}")
+    if invalid:
+        n_records = sum(1 for n in beats.invalid_samples.values() if n)
+        print(f"invalid samples: {invalid} in {n_records} record(s), filled for the denoiser; "
+              f"beats refused because their window held some: {refused}")
     print(_counts_table(counts))
-    if args.json:
-        _write_json(args.json, {
-            "counts": counts, "records": len(beats.dropped), "beats": len(beats),
-            "dropped": dropped, "skipped": skipped, "seconds": round(seconds, 3),
-        })
-    return 0
+    return _report(args, problem)
+
+
+def _report(args, problem):
+    """0, or 2 after printing why the results went elsewhere."""
+    if problem is None:
+        return 0
+    print(f"ecgtut {args.command}: error: {problem}", file=sys.stderr)
+    return EXIT_DATA_ERROR
 
 
 # ----------------------------------------------------------------------------- reproduce
@@ -132,10 +211,9 @@ def _cmd_reproduce(args):
         args.data, classes=args.classes, folds=args.folds, epochs=args.epochs,
         seed=args.seed, fast=args.fast, progress=not args.quiet, precision=args.precision,
     )
+    problem = _save_results(args, result)  # before printing: a closed pipe cannot lose it
     print(format_reproduce_report(result))
-    if args.json:
-        _write_json(args.json, result)
-    return 0
+    return _report(args, problem)
 
 
 # ----------------------------------------------------------------------------- parser
@@ -168,10 +246,11 @@ def build_parser():
 
     p = sub.add_parser("prepare", help="build (or load) the beat set and count beats per class")
     _add_data_option(p)
-    p.add_argument("--records", metavar="LIST", help="records to use, e.g. '100,101' "
-                   "(default: the 44 non-paced records)")
+    p.add_argument("--records", metavar="LIST", type=_record_list,
+                   help="records to use, e.g. '100,101' (default: the 44 non-paced records)")
     p.add_argument("--no-cache", action="store_true", help="rebuild, ignoring the cache")
-    p.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
+    p.add_argument("--json", metavar="FILE", type=_json_path,
+                   help="also write the counts as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_prepare)
 
@@ -191,7 +270,7 @@ def build_parser():
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="training arithmetic (default auto: bfloat16 where the CPU computes it "
                    "natively and it agrees with float32 layer by layer, else float32)")
-    p.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    p.add_argument("--json", metavar="FILE", type=_json_path, help="write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_reproduce, usage_error=p.error)
     return parser
@@ -227,20 +306,29 @@ def main(argv=None):
             check_seed(args.seed, default_folds(args.folds, args.fast))
         except ValueError as exc:
             args.usage_error(f"argument --seed: {str(exc).removeprefix('seed ')}")
-    if getattr(args, "json", None):  # '~' is not expanded by the shell in --json=~/x.json
-        args.json = str(Path(args.json).expanduser())
     problem = getattr(args, "json", None) and _json_target_problem(args.json)
     if problem:  # say so now, not after a run of several minutes
         print(f"ecgtut {args.command}: error: {problem}", file=sys.stderr)
         return EXIT_DATA_ERROR
+
+    def one_line(message, category, *rest, **kw):  # a DataWarning is one line, like an error
+        print(f"ecgtut {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataWarning)
+            warnings.showwarning = one_line
+            return args.func(args)
     except DataError as exc:
         print(f"ecgtut {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_DATA_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `ecgtut prepare | head -1`: the files are written already
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush fails no more
+        return 0
 
 
 __all__ = ["build_parser", "main"]

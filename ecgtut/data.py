@@ -99,6 +99,9 @@ class Record:
         Physical unit of ``signal``.
     fs_original : float
         Sampling frequency of the file; differs from ``fs`` if it was resampled.
+    n_invalid : int
+        Samples the file marks as invalid (not measured), NaN in ``signal``; fill
+        them with :func:`ecgtut.interpolate_invalid` before denoising.
     """
 
     name: str
@@ -107,6 +110,7 @@ class Record:
     lead: str
     units: str
     fs_original: float
+    n_invalid: int = 0
 
     @property
     def duration(self):
@@ -249,10 +253,9 @@ def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None):
     if rec.p_signal is None or (rec.sig_len and len(rec.p_signal) < rec.sig_len):
         _diagnose(stem, lead)
     signal = rec.p_signal[:, 0]
+    invalid = ~np.isfinite(signal)  # wfdb reads the file's invalid-sample markers as NaN
     if fs is not None and fs != rec.fs:
-        from wfdb.processing import resample_sig
-
-        signal, _ = resample_sig(signal, rec.fs, fs)
+        signal = _resample(signal, invalid, rec.fs, fs)
     return Record(
         name=stem.name,
         signal=signal,
@@ -260,7 +263,23 @@ def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None):
         lead=rec.sig_name[0],
         units=rec.units[0],
         fs_original=rec.fs,
+        n_invalid=int(invalid.sum()),
     )
+
+
+def _resample(signal, invalid, fs, new_fs):
+    """Resample to ``new_fs`` Hz; a sample stays NaN where its nearest original one was invalid."""
+    from wfdb.processing import resample_sig
+
+    from ecgtut.denoise import interpolate_invalid
+
+    if invalid.any():
+        signal = interpolate_invalid(signal)[0]  # a NaN would spread through the resampler
+    out, _ = resample_sig(signal, fs, new_fs)
+    if invalid.any():
+        nearest = np.round(np.arange(len(out)) * fs / new_fs).astype(int).clip(0, len(invalid) - 1)
+        out[invalid[nearest]] = np.nan
+    return out
 
 
 def read_annotations(record, data_dir=None, extension="atr", fs=None):

@@ -28,10 +28,12 @@ __all__ = [
     "RECORDS_ALL",
     "RECORDS_PACED",
     "DataError",
+    "DataWarning",
     "cache_dir",
     "default_data_dir",
     "download_mitdb",
     "find_data_dir",
+    "record_checksum_problems",
     "verify_mitdb",
 ]
 
@@ -69,6 +71,11 @@ class DataError(Exception):
 
     The CLI prints its message as one line and exits non-zero.
     """
+
+
+class DataWarning(UserWarning):
+    """A problem with the data that a run works around: a damaged cache file that is
+    rebuilt, a file that fails its checksum. The CLI prints it as one line."""
 
 
 # ----------------------------------------------------------------------------- locations
@@ -175,7 +182,9 @@ def verify_mitdb(data_dir=None, records=None):
     Returns
     -------
     dict
-        ``{file name: "missing" | "mismatch"}`` for each bad file; empty when all match.
+        ``{file name: "missing" | "unreadable (reason)" | "mismatch"}`` for each
+        bad file; empty when all match. An unreadable file is named and the
+        others are still checked.
 
     Raises
     ------
@@ -198,11 +207,62 @@ def verify_mitdb(data_dir=None, records=None):
     for name, digest in sorted(_expected_checksums().items()):
         if name.split(".")[0] not in wanted:
             continue
-        path = folder / name
-        if not path.is_file():
-            problems[name] = "missing"
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            problems[name] = "mismatch"
+        problem = _file_problem(folder / name, digest)
+        if problem:
+            problems[name] = problem
+    return problems
+
+
+def _file_problem(path, digest):
+    """``"missing"``, ``"unreadable (reason)"``, ``"mismatch"`` or None for an intact file."""
+    if not path.is_file():
+        return "missing"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # e.g. chmod 000: name the file and go on with the others
+        return f"unreadable ({exc.strerror or exc})"
+    return None if hashlib.sha256(data).hexdigest() == digest else "mismatch"
+
+
+def record_checksum_problems(record, data_dir=None):
+    """What is wrong with the files of one MIT-BIH record, by PhysioNet's checksums.
+
+    Records of other databases (names that are not MIT-BIH's) have no
+    published checksums and give no problem.
+
+    Parameters
+    ----------
+    record : str
+        Record name (looked up in ``data_dir``) or path stem, as in
+        :func:`ecgtut.read_record`.
+    data_dir : str or path-like, optional
+        Database folder (see :func:`find_data_dir`).
+
+    Returns
+    -------
+    dict
+        ``{path: "does not match PhysioNet's checksum" | "cannot be read (...)"}``
+        for each present file that fails; empty when all match. Missing files
+        are left to the reader, which names them.
+
+    Example
+    -------
+    >>> record_checksum_problems("100")   # the files of $ECGTUT_DATA
+    {}
+    """
+    stem = Path(str(record)).expanduser()
+    if stem.parent == Path("."):
+        stem = find_data_dir(data_dir) / str(record)
+    if stem.name not in RECORDS_ALL:
+        return {}
+    table, problems = _expected_checksums(), {}
+    for ext in ("hea", "dat", "atr"):
+        path = stem.with_name(f"{stem.name}.{ext}")
+        problem = _file_problem(path, table[path.name]) if path.is_file() else None
+        if problem == "mismatch":
+            problems[str(path)] = "does not match PhysioNet's checksum"
+        elif problem:
+            problems[str(path)] = problem.replace("unreadable", "cannot be read")
     return problems
 
 

@@ -87,6 +87,15 @@ def augment_beats(x, shift: int = 3, stretch: float = 0.05, *,
     return out.numpy() if as_numpy else out
 
 
+def _check_finite(A, what):
+    """Raise ValueError naming how many rows hold NaN or inf, and the first of them."""
+    bad = ~np.isfinite(A).reshape(len(A), -1).all(axis=1) if len(A) else np.zeros(0, bool)
+    if bad.any():
+        raise ValueError(f"{int(bad.sum())} {what}(s) hold non-finite values (first: {what} "
+                         f"{int(np.argmax(bad))}): a model cannot classify NaN or inf; "
+                         f"leave them out or fill them first")
+
+
 class BeatDataset(Dataset):
     """Beats as a PyTorch dataset.
 
@@ -124,6 +133,9 @@ class BeatDataset(Dataset):
         for name, other in (("y", y), ("features", features)):
             if other is not None and len(other) != len(X):
                 raise ValueError(f"{len(X)} beats but {len(other)} rows of {name}")
+        _check_finite(X, "beat")
+        if features is not None:
+            _check_finite(np.asarray(features, dtype=np.float32), "feature row")
         self.X = torch.as_tensor(X).unsqueeze(1)
         y = np.full(len(X), -1) if y is None else np.asarray(y)
         self.y = torch.as_tensor(y, dtype=torch.long)

@@ -24,6 +24,7 @@ WAVELET_FS = 360  # Hz: the rate at which the paper's 9-level db6 bands are defi
 
 __all__ = [
     "WaveletBand",
+    "interpolate_invalid",
     "denoise_signal",
     "denoise_bandpass",
     "denoise_wavelet",
@@ -31,6 +32,60 @@ __all__ = [
     "wavelet_band_ranges",
     "wavelet_bands",
 ]
+
+
+def interpolate_invalid(signal):
+    """Fill invalid samples (NaN, inf) by straight lines between their valid neighbours.
+
+    WFDB files mark samples the recorder could not measure (a loose electrode,
+    a saturated amplifier) with a special value that wfdb reads as NaN. A
+    wavelet transform or a filter would spread each of them over the whole
+    record, so they are filled before denoising, and the mask says where they
+    were: the beats whose window touches them are refused afterwards
+    (:func:`ecgtut.beats_from_record`).
+
+    Parameters
+    ----------
+    signal : np.ndarray, shape (n_samples,)
+
+    Returns
+    -------
+    filled : np.ndarray of float, shape (n_samples,)
+        A copy, invalid samples replaced (before the first valid sample and
+        after the last one: that sample's value).
+    invalid : np.ndarray of bool, shape (n_samples,)
+        Where the samples were invalid.
+
+    Raises
+    ------
+    ValueError
+        If no sample is valid.
+
+    Example
+    -------
+    >>> filled, invalid = interpolate_invalid(np.array([0.0, np.nan, np.nan, 3.0, np.nan]))
+    >>> filled.tolist(), int(invalid.sum())
+    ([0.0, 1.0, 2.0, 3.0, 3.0], 3)
+    """
+    signal = np.asarray(signal, dtype=float)
+    invalid = ~np.isfinite(signal)
+    if not invalid.any():
+        return signal.copy(), invalid
+    valid = np.flatnonzero(~invalid)
+    if not len(valid):
+        raise ValueError(f"all {len(signal)} samples are invalid: nothing to interpolate from")
+    filled = signal.copy()
+    filled[invalid] = np.interp(np.flatnonzero(invalid), valid, signal[valid])
+    return filled, invalid
+
+
+def _check_finite(signal):
+    """Raise a clear ValueError if the signal holds invalid samples (see interpolate_invalid)."""
+    bad = int(np.size(signal) - np.count_nonzero(np.isfinite(signal)))
+    if bad:
+        raise ValueError(f"the signal holds {bad} invalid samples (NaN or inf), which denoising "
+                         "would spread over the whole record: fill them first, e.g. "
+                         "filled, invalid = et.interpolate_invalid(signal)")
 
 
 def _band_names(level):
@@ -107,6 +162,7 @@ def denoise_wavelet(signal, wavelet="db6", level=9, drop=None):
     import pywt
 
     signal = np.asarray(signal, dtype=float)
+    _check_finite(signal)
     _check_level(signal.shape[-1], wavelet, level)
     names = _band_names(level)
     drop = set(drop if drop is not None else (f"cA{level}", "cD1", "cD2"))
@@ -243,8 +299,10 @@ def denoise_bandpass(signal, fs, low=0.5, high=45.0, order=4):
     """
     from scipy import signal as sps
 
+    signal = np.asarray(signal, dtype=float)
+    _check_finite(signal)
     sos = sps.butter(order, [low, high], btype="bandpass", fs=fs, output="sos")
-    return sps.sosfiltfilt(sos, np.asarray(signal, dtype=float), axis=-1)
+    return sps.sosfiltfilt(sos, signal, axis=-1)
 
 
 _METHODS = {"wavelet": denoise_wavelet, "bandpass": denoise_bandpass, "none": None}

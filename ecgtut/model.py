@@ -174,6 +174,9 @@ class MultiScaleCNN(nn.Module):
         if x.dim() != 3 or x.shape[1] != 1 or x.shape[2] != self.n_samples:
             raise ValueError(f"expected beats of shape (batch, {self.n_samples}) or "
                              f"(batch, 1, {self.n_samples}), got {tuple(x.shape)}")
+        if not torch.isfinite(x).all():
+            raise ValueError("beats with non-finite values (NaN or inf): a model cannot "
+                             "classify them; leave them out or fill them first")
         x = normalize_beats(x, self.normalize)
         h = torch.cat([branch(x).flatten(1) for branch in self.branches], dim=1)
         if self.n_features:

@@ -255,7 +255,9 @@ def test_prepare_json(capsys, tmp_path, data_dir, beats):
                                "--quiet")
     assert status == 0, err
     report = json.loads(out_json.read_text())
-    assert set(report) == {"counts", "records", "beats", "dropped", "skipped", "seconds"}
+    assert set(report) == {"counts", "records", "beats", "dropped", "skipped", "invalid_samples",
+                           "refused", "seconds"}
+    assert report["invalid_samples"] == report["refused"] == 0  # MIT-BIH marks no sample invalid
     assert report["counts"] == COUNTS_44 and list(report["counts"]) == list("NSVFQ")
     assert report["records"] == 44
     assert report["beats"] == 100687
