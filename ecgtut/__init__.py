@@ -21,6 +21,8 @@ module of the same name under ``plots``::
                 pitfalls         what choosing on the test fold and same-patient
                                  beats do to a score
                 experiment       the ``ecgtut reproduce`` run and its report
+    chapter 06  interpatient     DS1 -> DS2 split, the guard against test patients
+                features         RR-interval features (prematurity)
     all         plots.<stage>    one function per figure, one module per stage above:
                                  plots.data, plots.denoise, plots.beats, plots.model,
                                  plots.train, plots.metrics, plots.crossval, plots.pitfalls
@@ -46,6 +48,10 @@ from ecgtut.denoise import *  # noqa: F401,F403
 from ecgtut.denoise import __all__ as _denoise_all
 from ecgtut.denoise_scoring import *  # noqa: F401,F403
 from ecgtut.denoise_scoring import __all__ as _denoise_scoring_all
+from ecgtut.features import *  # noqa: F401,F403
+from ecgtut.features import __all__ as _features_all
+from ecgtut.interpatient import *  # noqa: F401,F403
+from ecgtut.interpatient import __all__ as _interpatient_all
 
 __version__ = "0.1.0"
 
@@ -70,4 +76,4 @@ def __dir__():
 
 
 __all__ = [*_database_all, *_data_all, *_denoise_all, *_denoise_scoring_all, *_beats_all,
-           *_cache_all]
+           *_cache_all, *_interpatient_all, *_features_all]
