@@ -21,7 +21,7 @@ module of the same name under ``plots``::
                 pitfalls         what choosing on the test fold and same-patient
                                  beats do to a score
                 experiment       the ``ecgtut reproduce`` run and its report
-    chapter 06  interpatient     DS1 -> DS2 split, the guard against test patients
+    chapter 06  patients         DS1 -> DS2: the split, the guard, the experiment
                 features         RR-interval features (prematurity)
     all         plots.<stage>    one function per figure, one module per stage above:
                                  plots.data, plots.denoise, plots.beats, plots.model,
@@ -50,8 +50,8 @@ from ecgtut.denoise_scoring import *  # noqa: F401,F403
 from ecgtut.denoise_scoring import __all__ as _denoise_scoring_all
 from ecgtut.features import *  # noqa: F401,F403
 from ecgtut.features import __all__ as _features_all
-from ecgtut.interpatient import *  # noqa: F401,F403
-from ecgtut.interpatient import __all__ as _interpatient_all
+from ecgtut.patients import *  # noqa: F401,F403
+from ecgtut.patients import __all__ as _patients_all
 
 __version__ = "0.1.0"
 
@@ -76,4 +76,4 @@ def __dir__():
 
 
 __all__ = [*_database_all, *_data_all, *_denoise_all, *_denoise_scoring_all, *_beats_all,
-           *_cache_all, *_interpatient_all, *_features_all]
+           *_cache_all, *_patients_all, *_features_all]

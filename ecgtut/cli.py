@@ -1,4 +1,4 @@
-"""The ``ecgtut`` command: ``download``, ``verify``, ``prepare`` and ``reproduce``.
+"""The ``ecgtut`` command: download, verify, prepare, reproduce and interpatient.
 
 Run ``ecgtut --help`` (or ``python -m ecgtut --help``) for the list, and
 ``ecgtut COMMAND --help`` for each command. Problems with the data are reported
@@ -216,6 +216,21 @@ def _cmd_reproduce(args):
     return _report(args, problem)
 
 
+# ----------------------------------------------------------------------------- interpatient
+
+
+def _cmd_interpatient(args):
+    from ecgtut.patients import format_interpatient_report, interpatient
+
+    result = interpatient(
+        args.data, features=args.features, weighted=args.weighted, seed=args.seed,
+        fast=args.fast, progress=not args.quiet, precision=args.precision,
+    )
+    problem = _save_results(args, result)  # before printing: a closed pipe cannot lose it
+    print(format_interpatient_report(result))
+    return _report(args, problem)
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -273,6 +288,23 @@ def build_parser():
     p.add_argument("--json", metavar="FILE", type=_json_path, help="write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_reproduce, usage_error=p.error)
+
+    p = sub.add_parser("interpatient", help="train on DS1, score on DS2: patients never seen "
+                       "in training (chapter 06)")
+    _add_data_option(p)
+    p.add_argument("--features", choices=("beat", "beat+rr"), default="beat",
+                   help="the beat alone, or with its RR-interval features (default beat)")
+    p.add_argument("--weighted", action=argparse.BooleanOptionalAction, default=True,
+                   help="class-weighted loss (default: weighted)")
+    p.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="random seed, 0 or more (default 0)")
+    p.add_argument("--fast", action="store_true",
+                   help="smoke run: a few thousand beats, 2 epochs")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="training arithmetic (default auto, as for reproduce)")
+    p.add_argument("--json", metavar="FILE", type=_json_path, help="write the results as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_interpatient)
     return parser
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ecgtut as et
-from ecgtut.interpatient import PatientLeakError
+from ecgtut.patients import PatientLeakError
 
 # SPEC section 6: beats per class from the annotations (no edge trimming)
 DS1_COUNTS = {"N": 45866, "S": 944, "V": 3788, "F": 415, "Q": 8}
@@ -96,3 +96,57 @@ def test_beat_rr_features_record_by_record(beats):
     # S beats are premature: their RR before, relative to the recent rhythm, is shorter than N's
     s, n = beats.aami == "S", beats.aami == "N"
     assert np.median(F[s, 3]) < 0.85 < np.median(F[n, 3])
+
+
+# ----------------------------------------------------------------------------- the experiment
+
+
+def test_validation_records_keep_every_class_in_training(beats):
+    train, _ = et.split_patients(beats)
+    val = et.validation_records(beats, train, seed=0)
+    assert 3 <= len(val) <= 6 and set(val) <= set(et.DS1)
+    in_val = np.isin(beats.record[train], val)
+    for c in "NSVF":  # at least half of every class stays for training (F lives in 208)
+        is_c = beats.aami[train] == c
+        assert (is_c & ~in_val).sum() >= 0.5 * is_c.sum(), c
+
+
+def test_the_guard_fires_inside_the_training_path(beats, monkeypatch):
+    import ecgtut.patients as ip
+
+    real = ip.validation_records
+    monkeypatch.setattr(ip, "validation_records",  # a careless change that validates on DS2
+                        lambda b, rows, seed=0: real(b, rows, seed) + ["100"])
+    real_split = ip.split_patients
+
+    def leaky_split(b, classes, *a, **kw):
+        ds1, ds2 = real_split(b, classes)
+        return np.r_[ds1, ds2[:5]], ds2  # five DS2 beats slipped into DS1
+    monkeypatch.setattr(ip, "split_patients", leaky_split)
+    monkeypatch.setattr("ecgtut.train.fit", lambda *a, **kw: pytest.fail("trained on DS2"))
+    with pytest.raises(PatientLeakError, match="come from DS2"):
+        ip.interpatient(beats=beats, progress=False)  # stops before any training
+
+
+@pytest.mark.slow
+def test_cli_interpatient_fast_json(tmp_path, data_dir):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "ip.json"
+    cmd = [sys.executable, "-m", "ecgtut", "interpatient", "--fast", "--features", "beat+rr",
+           "--quiet", "--data", str(data_dir), "--json", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("inter-patient DS1 -> DS2, features beat+rr, class-weighted")
+    assert any(line.startswith("de Chazal et al. 2004") for line in lines)
+    r = json.loads(out.read_text())
+    assert {"accuracy", "macro_f1", "per_class", "confusion", "folds", "seconds", "classes",
+            "n_beats", "settings", "precision", "per_record"} <= set(r)
+    assert r["settings"]["features"] == "beat+rr" and r["settings"]["weighted"] is True
+    assert set(r["per_record"]) == set(et.DS2) and not set(r["settings"]["val_records"]) & set(
+        et.DS2)
+    assert sum(p["n_beats"] for p in r["per_record"].values()) == r["folds"][0]["n_test"]
+    assert np.sum(r["confusion"]) == r["folds"][0]["n_test"]
