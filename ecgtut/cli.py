@@ -224,7 +224,7 @@ def _cmd_interpatient(args):
 
     result = interpatient(
         args.data, features=args.features, weighted=args.weighted, seed=args.seed,
-        fast=args.fast, progress=not args.quiet, precision=args.precision,
+        select=args.select, fast=args.fast, progress=not args.quiet, precision=args.precision,
     )
     problem = _save_results(args, result)  # before printing: a closed pipe cannot lose it
     print(format_interpatient_report(result))
@@ -296,6 +296,9 @@ def build_parser():
                    help="the beat alone, or with its RR-interval features (default beat)")
     p.add_argument("--weighted", action=argparse.BooleanOptionalAction, default=True,
                    help="class-weighted loss (default: weighted)")
+    p.add_argument("--select", choices=("accuracy", "balanced_accuracy"), default="accuracy",
+                   help="what the epoch is chosen on, on held-out DS1 patients (default "
+                   "accuracy; balanced_accuracy: the mean of the per-class sensitivities)")
     p.add_argument("--seed", type=_int_at_least(0), default=0,
                    help="random seed, 0 or more (default 0)")
     p.add_argument("--fast", action="store_true",

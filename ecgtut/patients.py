@@ -137,7 +137,8 @@ def validation_records(beats, train_rows, seed=0, folds=5):
 
 
 def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, seed=0,
-                 fast=False, progress=True, recipe="fast", epochs=None, precision=None) -> dict:
+                 select="accuracy", fast=False, progress=True, recipe="fast", epochs=None,
+                 precision=None) -> dict:
     """Train on DS1, choose the epoch on held-out DS1 patients, score once on DS2; plain JSON.
 
     Parameters
@@ -153,6 +154,8 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
         Class-weighted cross-entropy (``class_weights="balanced"``).
     seed : int
         Seed of the validation split, the weights, batches and augmentation.
+    select : "accuracy" or "balanced_accuracy"
+        What the epoch is chosen on, on the held-out DS1 patients (see :func:`ecgtut.fit`).
     fast : bool
         Smoke run: about 3000 DS1 and 3000 DS2 beats, 2 epochs of batches of 32.
     recipe, epochs, precision
@@ -206,7 +209,7 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
     net = MultiScaleCNN(n_classes=len(CLASSES), window=beats.window,
                         n_features=0 if F is None else F.shape[1])
     net, history = fit(net, part(tr), part(va), recipe=recipe, seed=seed, progress=progress,
-                       class_weights="balanced" if weighted else None, desc="DS1",
+                       class_weights="balanced" if weighted else None, desc="DS1", select=select,
                        epochs=epochs, batch_size=batch_size, precision=precision)
     # what the settings may be chosen on: the held-out DS1 patients, never DS2
     val_pred = predict(net, beats.X[va], features=None if F is None else F[va])[0]
@@ -233,7 +236,7 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
         "confusion": m["confusion"], "folds": [fold], "seconds": seconds,
         "classes": list(CLASSES), "n_beats": int(len(tr) + len(va) + len(ds2)),
         "settings": {"protocol": "inter-patient DS1 -> DS2", "features": features,
-                     "weighted": weighted, "seed": seed, "fast": fast,
+                     "weighted": weighted, "select": select, "seed": seed, "fast": fast,
                      "val_records": val_recs,
                      "recipe": recipe if isinstance(recipe, str) else "custom", **settings},
         "precision": {**history["precision"], "train_per_fold": [fold["precision"]]},
@@ -253,7 +256,8 @@ def format_interpatient_report(result: dict) -> str:
 
     s = result["settings"]
     lines = [f"inter-patient DS1 -> DS2, features {s['features']}, "
-             f"{'class-weighted' if s['weighted'] else 'unweighted'} loss"
+             f"{'class-weighted' if s['weighted'] else 'unweighted'} loss, "
+             f"epoch by {s.get('select', 'accuracy').replace('_', ' ')}"
              f"{', fast smoke run' if s['fast'] else ''}; {result['n_beats']} beats, "
              f"{result['seconds']:.0f} s; epoch chosen on DS1 records "
              f"{', '.join(s['val_records'])}",

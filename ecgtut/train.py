@@ -48,7 +48,7 @@ from ecgtut.datasets import BeatDataset, as_dataset, augment_beats
 from ecgtut.precision import PRECISIONS, resolve_precision
 from ecgtut.runtime import default_device, keep_freed_memory, set_seed
 
-__all__ = ["RECIPES", "recipe_settings", "fit", "predict", "lr_schedule"]
+__all__ = ["RECIPES", "SELECT", "recipe_settings", "fit", "predict", "lr_schedule"]
 
 #: Training recipes: ``fit(..., recipe="fast")`` or ``recipe="writeup"``.
 #: ``conv_l2`` is the Keras-style ``l2`` penalty (``conv_l2 * sum(w ** 2)``) on
@@ -115,18 +115,29 @@ def _conv_l2(net):
 
 
 class _RunningMetrics:
-    """Mean loss and accuracy over the batches seen so far, weighted by batch size."""
+    """Mean loss and accuracy over the batches seen so far, weighted by batch size;
+    also the hits and beats of each class, for the balanced accuracy."""
 
     def __init__(self):
         self.loss, self.correct, self.n = 0.0, 0, 0
+        self.hits = self.totals = 0
 
     def add(self, loss, y_hat, y):
+        right = y_hat.argmax(1) == y
         self.loss += loss.item() * len(y)
-        self.correct += (y_hat.argmax(1) == y).sum().item()
+        self.correct += right.sum().item()
         self.n += len(y)
+        k = y_hat.shape[1]
+        self.hits = self.hits + torch.bincount(y[right], minlength=k)
+        self.totals = self.totals + torch.bincount(y, minlength=k)
 
     def means(self):
         return self.loss / self.n, self.correct / self.n
+
+    def balanced_accuracy(self):
+        """Mean over the classes present of the share of their beats found (mean Se)."""
+        present = self.totals > 0
+        return (self.hits[present] / self.totals[present]).mean().item()
 
 
 @torch.no_grad()
@@ -137,7 +148,7 @@ def _evaluate(net, loader, loss_fn, device):
     for batch in loader:
         y_hat, y = _forward(net, batch, device)
         running.add(loss_fn(y_hat, y), y_hat, y)
-    return running.means()
+    return (*running.means(), running.balanced_accuracy())
 
 
 def _check_labels(n_classes, **labels):
@@ -251,8 +262,12 @@ def recipe_settings(recipe="fast", **overrides) -> dict:
     return cfg
 
 
+SELECT = ("accuracy", "balanced_accuracy")
+"""What :func:`fit` may choose the epoch on, always on the validation beats."""
+
+
 def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=None,
-        progress=True, monitor=None, callback=None, desc="fit", **overrides):
+        progress=True, monitor=None, callback=None, desc="fit", select="accuracy", **overrides):
     """Train ``model`` and keep the epoch with the best **validation** accuracy.
 
     Parameters
@@ -288,6 +303,11 @@ def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=
         curves, log, ...); training stops when it returns True.
     desc : str
         Label of the progress bar.
+    select : "accuracy" or "balanced_accuracy"
+        The validation score the epoch is chosen on (ties: the lower validation
+        loss). ``"balanced_accuracy"``, the mean of the per-class sensitivities,
+        gives a rare class as much say as N; it is recorded per epoch as
+        ``history["val_balanced_acc"]``.
     **overrides
         Any setting of the recipe (:func:`recipe_settings`): ``epochs``,
         ``batch_size``, ``lr`` (peak of the one-cycle schedule, or the constant
@@ -327,6 +347,8 @@ def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=
     ([1, 2], True)
     """
     cfg = recipe_settings(recipe, **overrides)
+    if select not in SELECT:
+        raise ValueError(f"select must be one of {SELECT}, got {select!r}")
     train, val = as_dataset(train), as_dataset(val)
     monitor = {name: as_dataset(beats) for name, beats in (monitor or {}).items()}
     _check_labels(getattr(model, "n_classes", None), train=train.y, val=val.y,
@@ -359,17 +381,20 @@ def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=
     for epoch in bar:
         train_loss, train_acc = _train_epoch(net, train_iter, loss_fn, optimizer, schedule,
                                              cfg["conv_l2"], device, bf16, progress, augment)
-        val_loss, val_acc = _evaluate(net, val_iter, loss_fn, device)
+        val_loss, val_acc, val_bal = _evaluate(net, val_iter, loss_fn, device)
         row = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
                    val_acc=val_acc, lr=optimizer.param_groups[0]["lr"],
                    seconds=time.perf_counter() - start)
+        if select == "balanced_accuracy":
+            row["val_balanced_acc"] = val_bal
         for name, it in monitor_iters.items():  # recorded for the lesson, never used for selection
-            row[f"{name}_loss"], row[f"{name}_acc"] = _evaluate(net, it, loss_fn, device)
+            row[f"{name}_loss"], row[f"{name}_acc"], _ = _evaluate(net, it, loss_fn, device)
         for k, v in row.items():
             history.setdefault(k, []).append(v)
         bar.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val_acc:.4f}")
-        if (val_acc, -val_loss) > best:  # best accuracy, ties broken by the lower loss
-            best, best_state = (val_acc, -val_loss), copy.deepcopy(net.state_dict())
+        score = val_acc if select == "accuracy" else val_bal
+        if (score, -val_loss) > best:  # the best score, ties broken by the lower loss
+            best, best_state = (score, -val_loss), copy.deepcopy(net.state_dict())
             history["best_epoch"] = epoch
         elif cfg["patience"] and epoch - history["best_epoch"] >= cfg["patience"]:
             break  # early stopping, on the validation split only

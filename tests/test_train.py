@@ -167,6 +167,21 @@ def test_test_fold_never_changes_training(dropout):
     assert with_test["best_epoch"] == without["best_epoch"]
 
 
+def test_fit_can_choose_the_epoch_on_balanced_accuracy():
+    X, y = data = synthetic_beats(n_classes=3, spacing=0.02, jitter=0.03, noise=1.0,
+                                  p=[0.9, 0.05, 0.05])
+    _, h = small_run(data=data, select="balanced_accuracy")
+    bal = h["val_balanced_acc"]
+    assert len(bal) == 3 and h["best_epoch"] == int(np.argmax(bal)) + 1
+    net, _ = small_run(data=data, select="balanced_accuracy")
+    y_pred = predict(net, X[400:500])[0]
+    se = [np.mean(y_pred[y[400:500] == c] == c) for c in range(3) if np.any(y[400:500] == c)]
+    assert np.mean(se) == pytest.approx(max(bal))  # the model kept is the epoch chosen
+    assert "val_balanced_acc" not in small_run(data=data)[1]  # accuracy: as before
+    with pytest.raises(ValueError, match="select must be one of"):
+        small_run(select="f1")
+
+
 def test_early_stopping_on_validation():
     X, y = synthetic_beats(200)
     net = MultiScaleCNN(n_classes=3)
