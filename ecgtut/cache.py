@@ -123,48 +123,67 @@ def clean_leftovers(folder):
     return removed
 
 
-def _file_mode():
-    """0o666 less the umask: what a file created with ``open`` would get (0o644 usually)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+def write_atomic(path, write, prefix, suffix=""):
+    """Write a file whole or not at all: ``write(f)`` fills a temporary file beside
+    ``path``, which is then renamed into place (removed if anything fails).
 
+    The file gets the permissions of any new file (0o666 less the umask: readable
+    by the group with the usual umask), so a cache shared by a classroom works for
+    every user. The temporary file's name starts with ``prefix``.
 
-def _save_atomic(path, beatset):
-    """Write the arrays to a temporary file beside ``path``, then rename it into place.
-
-    The file gets the permissions of any new file (readable by the group with
-    the usual umask), so a cache shared by a classroom works for every user.
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> write_atomic(path, lambda f: f.write(b"hello"), prefix=".tmp-")
+    >>> path.read_bytes()
+    b'hello'
     """
-    records = list(beatset.dropped)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(), suffix=".npz")
-    except OSError as exc:
-        raise DataError(f"cannot write the beat cache in {path.parent} ({exc}); "
-                        "set ECGTUT_CACHE to a writable folder") from exc
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=prefix, suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                X=beatset.X,
-                aami=beatset.aami,
-                symbol=beatset.symbol,
-                record=beatset.record,
-                r_peak=beatset.r_peak,
-                fs=beatset.fs,
-                records=np.array(records),
-                dropped=np.array([beatset.dropped[r] for r in records]),
-                skipped=np.array([beatset.skipped[r] for r in records]),
-                invalid_samples=np.array([beatset.invalid_samples.get(r, 0) for r in records]),
-                refused=np.array([beatset.refused.get(r, 0) for r in records]),
-                params=json.dumps(beatset.params),
-            )
-        os.chmod(tmp, _file_mode())
+            write(f)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _save_atomic(path, beatset):
+    """Write the arrays with :func:`write_atomic`, under a name that says who writes."""
+    records = list(beatset.dropped)
+
+    def arrays(f):
+        np.savez(
+            f,
+            X=beatset.X,
+            aami=beatset.aami,
+            symbol=beatset.symbol,
+            record=beatset.record,
+            r_peak=beatset.r_peak,
+            fs=beatset.fs,
+            records=np.array(records),
+            dropped=np.array([beatset.dropped[r] for r in records]),
+            skipped=np.array([beatset.skipped[r] for r in records]),
+            invalid_samples=np.array([beatset.invalid_samples.get(r, 0) for r in records]),
+            refused=np.array([beatset.refused.get(r, 0) for r in records]),
+            params=json.dumps(beatset.params),
+        )
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot write the beat cache in {path.parent} ({exc}); "
+                        "set ECGTUT_CACHE to a writable folder") from exc
+    try:
+        write_atomic(path, arrays, prefix=_tmp_prefix(), suffix=".npz")
+    except PermissionError as exc:  # a folder we may not write to
+        raise DataError(f"cannot write the beat cache in {path.parent} ({exc}); "
+                        "set ECGTUT_CACHE to a writable folder") from exc
 
 
 def _window(params):

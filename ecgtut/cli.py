@@ -86,18 +86,10 @@ def _write_json(path, obj):
         with open(target, "w") as f:
             f.write(text)
         return
-    fd, tmp = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ecgtut.cache import write_atomic
+
+    write_atomic(target, lambda f: f.write(text.encode()), prefix=f".{target.name}.",
+                 suffix=".tmp")
 
 
 def _save_results(args, obj):
