@@ -21,11 +21,13 @@ module of the same name under ``plots``::
                 pitfalls         what choosing on the test fold and same-patient
                                  beats do to a score
                 experiment       the ``ecgtut reproduce`` run and its report
-    chapter 06  patients         DS1 -> DS2: the split, the guard, the experiment
+    chapter 06  patients         DS1 -> DS2: the split, the guard, the run, the anchors
                 features         RR-interval features (prematurity)
+                tuning           settings chosen on DS1 patients only; the S threshold
     all         plots.<stage>    one function per figure, one module per stage above:
                                  plots.data, plots.denoise, plots.beats, plots.model,
-                                 plots.train, plots.metrics, plots.crossval, plots.pitfalls
+                                 plots.train, plots.metrics, plots.crossval, plots.pitfalls,
+                                 plots.patients, plots.features
                 cli              the ``ecgtut`` command
 
 Everything is re-exported flat, so a notebook can write ``import ecgtut as et``
@@ -52,6 +54,8 @@ from ecgtut.features import *  # noqa: F401,F403
 from ecgtut.features import __all__ as _features_all
 from ecgtut.patients import *  # noqa: F401,F403
 from ecgtut.patients import __all__ as _patients_all
+from ecgtut.tuning import *  # noqa: F401,F403
+from ecgtut.tuning import __all__ as _tuning_all
 
 __version__ = "0.1.0"
 
@@ -76,4 +80,4 @@ def __dir__():
 
 
 __all__ = [*_database_all, *_data_all, *_denoise_all, *_denoise_scoring_all, *_beats_all,
-           *_cache_all, *_patients_all, *_features_all]
+           *_cache_all, *_patients_all, *_features_all, *_tuning_all]

@@ -44,6 +44,23 @@ def _int_at_least(minimum):
     return parse
 
 
+def _float_in(low, high, name):
+    """An argparse type: a number in (low, high] (``high`` None: no upper bound)."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (value > low and (high is None or value <= high)):
+            raise argparse.ArgumentTypeError(f"must be {name}, got {value}")
+        return value
+    return parse
+
+
+_fraction = _float_in(0.0, 1.0, "above 0 and at most 1")
+_positive_float = _float_in(0.0, None, "above 0")
+
+
 def _json_path(text):
     """An argparse type: the file name given to ``--json`` (``~`` expanded)."""
     if not text.strip():
@@ -217,6 +234,8 @@ def _cmd_interpatient(args):
     result = interpatient(
         args.data, features=args.features, weighted=args.weighted, seed=args.seed,
         select=args.select, fast=args.fast, progress=not args.quiet, precision=args.precision,
+        epochs=args.epochs, n_ratio=args.n_ratio, augment=args.augment,
+        seeds=range(args.seed, args.seed + args.ensemble), s_threshold=args.s_threshold,
     )
     problem = _save_results(args, result)  # before printing: a closed pipe cannot lose it
     print(format_interpatient_report(result))
@@ -288,9 +307,23 @@ def build_parser():
                    help="the beat alone, or with its RR-interval features (default beat)")
     p.add_argument("--weighted", action=argparse.BooleanOptionalAction, default=True,
                    help="class-weighted loss (default: weighted)")
-    p.add_argument("--select", choices=("accuracy", "balanced_accuracy"), default="accuracy",
+    p.add_argument("--select", choices=("accuracy", "balanced_accuracy", "last"),
+                   default="accuracy",
                    help="what the epoch is chosen on, on held-out DS1 patients (default "
-                   "accuracy; balanced_accuracy: the mean of the per-class sensitivities)")
+                   "accuracy; balanced_accuracy: the mean of the per-class sensitivities; "
+                   "last: all of DS1 trains for --epochs epochs)")
+    p.add_argument("--epochs", type=_int_at_least(1), default=None,
+                   help="training epochs (default: the recipe's 15)")
+    p.add_argument("--ensemble", type=_int_at_least(1), default=1,
+                   help="networks trained with seeds SEED, SEED+1, ..., probabilities "
+                   "averaged (default 1)")
+    p.add_argument("--s-threshold", type=_fraction, default=None,
+                   help="call a beat S from this S probability on (choose it on DS1)")
+    p.add_argument("--n-ratio", type=_positive_float, default=None,
+                   help="keep at most this many N training beats per beat of the other "
+                   "classes (default: all)")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
+                   help="random shifts and stretches of the training beats (default: on)")
     p.add_argument("--seed", type=_int_at_least(0), default=0,
                    help="random seed, 0 or more (default 0)")
     p.add_argument("--fast", action="store_true",
@@ -300,6 +333,7 @@ def build_parser():
     p.add_argument("--json", metavar="FILE", type=_json_path, help="write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_interpatient)
+
     return parser
 
 

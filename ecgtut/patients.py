@@ -23,7 +23,8 @@ import numpy as np
 from ecgtut.database import DS1, DS2
 
 __all__ = ["PatientLeakError", "check_training_records", "split_patients", "ANCHORS",
-           "validation_records", "interpatient", "format_interpatient_report"]
+           "F1_ANCHORS", "TARGETS", "validation_records", "interpatient",
+           "intra_patient_baseline", "comparison_table", "format_interpatient_report"]
 
 
 class PatientLeakError(AssertionError):
@@ -95,6 +96,13 @@ ANCHORS = {
     "Garcia et al. 2017": {"S": (62.0, 53.0), "V": (87.3, 59.4)},
 }
 
+#: Niu et al. 2020 report F1 (%) and accuracy (%), not Se and +P.
+F1_ANCHORS = {"Niu et al. 2020": {"S": 76.6, "V": 89.7, "accuracy": 96.4}}
+
+#: What chapter 06 aims at on DS2 (Se, +P in %); no published pure inter-patient
+#: method gets there for S.
+TARGETS = {"S": (80.0, 50.0), "V": (90.0, 90.0)}
+
 CLASSES = ("N", "S", "V", "F")
 FEATURE_SETS = ("beat", "beat+rr")
 
@@ -138,8 +146,9 @@ def validation_records(beats, train_rows, seed=0, folds=5):
 
 def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, seed=0,
                  select="accuracy", fast=False, progress=True, recipe="fast", epochs=None,
-                 precision=None) -> dict:
-    """Train on DS1, choose the epoch on held-out DS1 patients, score once on DS2; plain JSON.
+                 precision=None, lr=None, augment=True, dropout=0.0, n_ratio=None, seeds=None,
+                 s_threshold=None) -> dict:
+    """Train on DS1, score once on DS2; plain JSON.
 
     Parameters
     ----------
@@ -154,12 +163,26 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
         Class-weighted cross-entropy (``class_weights="balanced"``).
     seed : int
         Seed of the validation split, the weights, batches and augmentation.
-    select : "accuracy" or "balanced_accuracy"
-        What the epoch is chosen on, on the held-out DS1 patients (see :func:`ecgtut.fit`).
+    select : "accuracy", "balanced_accuracy" or "last"
+        How the epoch is chosen. The first two: on held-out DS1 patients
+        (:func:`validation_records`; see :func:`ecgtut.fit`). ``"last"``: all of
+        DS1 trains for ``epochs`` epochs, a number chosen beforehand with
+        :func:`ds1_cross_validate`.
     fast : bool
         Smoke run: about 3000 DS1 and 3000 DS2 beats, 2 epochs of batches of 32.
-    recipe, epochs, precision
+    recipe, epochs, precision, lr
         As in :func:`ecgtut.fit`.
+    augment : bool
+        The recipe's random shifts and stretches of the training beats (False: none).
+    dropout : float
+        Dropout before the classifier (:class:`ecgtut.MultiScaleCNN`).
+    n_ratio : float, optional
+        Keep at most this many N beats per beat of the other classes in
+        training (a random subset: a cheaper way to balance than weights).
+    seeds : sequence of int, optional
+        One network per seed, their probabilities averaged (default: ``(seed,)``).
+    s_threshold : float, optional
+        Call a beat S from this S probability on (:func:`decide`); chosen on DS1.
 
     Returns
     -------
@@ -169,52 +192,32 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
         ``n_beats``, ``settings`` (with ``features``, ``weighted`` and the DS1
         ``val_records``), ``precision``; plus ``per_record``: the metrics of
         each DS2 record, and ``validation``: the same metrics on the held-out
-        DS1 patients, the only scores a setting may be chosen on.
+        DS1 patients (None with ``select="last"``).
     """
     import time
 
-    from ecgtut.datasets import stratified_subsample
-    from ecgtut.features import beat_rr_features
     from ecgtut.metrics import classification_metrics
-    from ecgtut.model import MultiScaleCNN
-    from ecgtut.runtime import set_seed
-    from ecgtut.train import fit, predict, recipe_settings
+    from ecgtut.tuning import _fit_nets, _proba, _setup, decide
 
-    if features not in FEATURE_SETS:
-        raise ValueError(f"features must be one of {FEATURE_SETS}, got {features!r}")
     start = time.perf_counter()
-    batch_size = None
-    if fast:
-        epochs, batch_size = epochs or 2, 32
-    settings = recipe_settings(recipe, epochs=epochs, batch_size=batch_size, precision=precision)
-    if beats is None:
-        from ecgtut.cache import load_beats
-
-        beats = load_beats(data_dir, progress=progress)
-    ds1, ds2 = split_patients(beats, CLASSES)
-    y_all = _labels(beats.aami)
-    if fast:
-        ds1 = ds1[stratified_subsample(y_all[ds1], 3000, seed)]
-        ds2 = ds2[stratified_subsample(y_all[ds2], 3000, seed)]
-    val_recs = validation_records(beats, ds1, seed)
-    in_val = np.isin(beats.record[ds1], val_recs)
-    tr, va = ds1[~in_val], ds1[in_val]
-    check_training_records(beats.record[np.r_[tr, va]])  # the guard: no DS2 beat gets past here
-    F = beat_rr_features(beats) if features == "beat+rr" else None
-
-    def part(rows):
-        return (beats.X[rows], y_all[rows]) + (() if F is None else (F[rows],))
-
-    set_seed(seed)
-    net = MultiScaleCNN(n_classes=len(CLASSES), window=beats.window,
-                        n_features=0 if F is None else F.shape[1])
-    net, history = fit(net, part(tr), part(va), recipe=recipe, seed=seed, progress=progress,
-                       class_weights="balanced" if weighted else None, desc="DS1", select=select,
-                       epochs=epochs, batch_size=batch_size, precision=precision)
-    # what the settings may be chosen on: the held-out DS1 patients, never DS2
-    val_pred = predict(net, beats.X[va], features=None if F is None else F[va])[0]
-    val = classification_metrics(y_all[va], val_pred, CLASSES)
-    y_pred = predict(net, beats.X[ds2], features=None if F is None else F[ds2])[0]
+    seeds = tuple(seeds or (seed,))
+    beats, y_all, F, ds1, ds2, fit_settings, settings = _setup(
+        beats, data_dir, features, fast, seed, progress, recipe, epochs, precision, augment, lr)
+    if select == "last":
+        val_recs, tr, va = [], ds1, None
+    else:
+        val_recs = validation_records(beats, ds1, seed)
+        in_val = np.isin(beats.record[ds1], val_recs)
+        tr, va = ds1[~in_val], ds1[in_val]
+    nets, histories = _fit_nets(beats, y_all, F, tr, va, seeds=seeds, weighted=weighted,
+                                select=select, dropout=dropout, n_ratio=n_ratio,
+                                progress=progress, desc="DS1", **fit_settings)
+    val = None
+    if va is not None:  # what the settings may be chosen on: held-out DS1 patients, never DS2
+        vm = classification_metrics(y_all[va], decide(_proba(nets, beats, F, va), s_threshold),
+                                    CLASSES)
+        val = {k: vm[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")}
+    y_pred = decide(_proba(nets, beats, F, ds2), s_threshold)
     m = classification_metrics(y_all[ds2], y_pred, CLASSES)
     per_record = {}
     for r in sorted(set(beats.record[ds2].tolist())):
@@ -226,23 +229,121 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
                                        for c in CLASSES}}
     seconds = time.perf_counter() - start
     fold = {"fold": 1, **{k: m[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")},
-            "best_epoch": history["best_epoch"], "epochs_run": len(history["epoch"]),
-            "n_train": len(tr), "n_val": len(va), "n_test": len(ds2), "seconds": seconds,
-            "precision": history["precision"]["train"]}
+            "best_epoch": histories[0]["best_epoch"], "epochs_run": len(histories[0]["epoch"]),
+            "n_train": len(tr), "n_val": 0 if va is None else len(va), "n_test": len(ds2),
+            "seconds": seconds, "precision": histories[0]["precision"]["train"]}
     return {
         "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
         "per_class": {c: {k: m["per_class"][c][k] for k in ("se", "ppv", "f1")}
                       for c in CLASSES},
         "confusion": m["confusion"], "folds": [fold], "seconds": seconds,
-        "classes": list(CLASSES), "n_beats": int(len(tr) + len(va) + len(ds2)),
+        "classes": list(CLASSES), "n_beats": int(len(ds1) + len(ds2)),
         "settings": {"protocol": "inter-patient DS1 -> DS2", "features": features,
                      "weighted": weighted, "select": select, "seed": seed, "fast": fast,
-                     "val_records": val_recs,
+                     "val_records": val_recs, "seeds": list(seeds), "dropout": dropout,
+                     "n_ratio": n_ratio, "augment": augment, "s_threshold": s_threshold,
                      "recipe": recipe if isinstance(recipe, str) else "custom", **settings},
-        "precision": {**history["precision"], "train_per_fold": [fold["precision"]]},
+        "precision": {**histories[0]["precision"],
+                      "train_per_fold": [h["precision"]["train"] for h in histories]},
         "per_record": per_record,
-        "validation": {k: val[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")},
+        "validation": val,
     }
+
+
+def intra_patient_baseline(data_dir=None, *, beats=None, test_fraction=0.2, seed=0,
+                           fast=False, progress=True, recipe="fast", epochs=None,
+                           precision=None) -> dict:
+    """The same network scored chapter 05's way on the same 44 records: beats split, not patients.
+
+    A stratified ``test_fraction`` of the DS1 and DS2 beats (4 classes) is the
+    test set; the epoch is chosen on 10 % of the rest; unweighted loss. Beats of
+    every patient are on both sides, so the score is intra-patient -- the
+    number to hold the inter-patient one against.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``macro_f1``, ``per_class`` (``se``, ``ppv``, ``f1``,
+        ``support``), ``confusion``, ``n_train``, ``n_test``, ``seconds``.
+    """
+    import time
+
+    from ecgtut.datasets import stratified_split, stratified_subsample
+    from ecgtut.metrics import classification_metrics
+    from ecgtut.model import MultiScaleCNN
+    from ecgtut.runtime import set_seed
+    from ecgtut.train import fit, predict
+
+    start = time.perf_counter()
+    if beats is None:
+        from ecgtut.cache import load_beats
+
+        beats = load_beats(data_dir, progress=progress)
+    rows = np.flatnonzero(np.isin(beats.record, DS1 + DS2) & np.isin(beats.aami, CLASSES))
+    y_all = _labels(beats.aami)
+    batch_size = None
+    if fast:
+        rows = rows[stratified_subsample(y_all[rows], 6000, seed)]
+        epochs, batch_size = epochs or 2, 32
+    tr, te = (rows[i] for i in stratified_split(y_all[rows], test_fraction, seed))
+    tr, va = (tr[i] for i in stratified_split(y_all[tr], 0.1, seed))
+    set_seed(seed)
+    net = MultiScaleCNN(n_classes=len(CLASSES), window=beats.window)
+    net, _ = fit(net, (beats.X[tr], y_all[tr]), (beats.X[va], y_all[va]), recipe=recipe,
+                 seed=seed, progress=progress, desc="intra", epochs=epochs,
+                 batch_size=batch_size, precision=precision)
+    m = classification_metrics(y_all[te], predict(net, beats.X[te])[0], CLASSES)
+    return {**{k: m[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")},
+            "n_train": len(tr) + len(va), "n_test": len(te),
+            "seconds": time.perf_counter() - start}
+
+
+def comparison_table(results, anchors=ANCHORS, f1_anchors=F1_ANCHORS):
+    """One row per DS2 result and per published anchor: Se, +P and F1 of S and V, in %.
+
+    Parameters
+    ----------
+    results : dict
+        Name -> an :func:`interpatient` result (or anything with ``per_class``,
+        ``accuracy`` and ``macro_f1``).
+    anchors : dict
+        Name -> ``{"S": (Se, +P), "V": (Se, +P)}`` in %; their F1 is computed.
+    f1_anchors : dict
+        Name -> ``{"S": F1, "V": F1, "accuracy": ...}`` in %, for papers that give F1 only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``S Se``, ``S +P``, ``S F1``, ``V Se``, ``V +P``, ``V F1``,
+        ``accuracy``, ``macro F1`` (NaN where a source does not say).
+
+    Example
+    -------
+    >>> t = comparison_table({}, {"x": {"S": (60.0, 40.0), "V": (80.0, 80.0)}}, {})
+    >>> float(t.loc["x", "S F1"])
+    48.0
+    """
+    import pandas as pd
+
+    def f1(se, ppv):
+        return 2 * se * ppv / (se + ppv) if se + ppv else 0.0
+
+    def pct(x):
+        return np.nan if x is None else 100 * x
+
+    rows = {}
+    for name, r in results.items():
+        pc = r["per_class"]
+        rows[name] = {f"{c} {k}": pct(pc[c][key]) for c in ("S", "V")
+                      for k, key in (("Se", "se"), ("+P", "ppv"), ("F1", "f1"))}
+        rows[name].update({"accuracy": pct(r["accuracy"]), "macro F1": pct(r["macro_f1"])})
+    for name, a in anchors.items():
+        rows[name] = {f"{c} {k}": v for c in ("S", "V")
+                      for k, v in zip(("Se", "+P", "F1"), (*a[c], f1(*a[c])))}
+    for name, a in f1_anchors.items():
+        rows[name] = {"S F1": a["S"], "V F1": a["V"], "accuracy": a.get("accuracy", np.nan)}
+    columns = ["S Se", "S +P", "S F1", "V Se", "V +P", "V F1", "accuracy", "macro F1"]
+    return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns).round(1)
 
 
 def _pct(x):
@@ -255,12 +356,19 @@ def format_interpatient_report(result: dict) -> str:
     from ecgtut.precision import format_precision
 
     s = result["settings"]
+    chosen = (f"{s['epochs']} epochs on all of DS1" if s.get("select") == "last" else
+              f"epoch by {s.get('select', 'accuracy').replace('_', ' ')} on DS1 records "
+              f"{', '.join(s['val_records'])}")
+    extras = [f"{len(s['seeds'])} seeds averaged" if len(s.get("seeds", [])) > 1 else "",
+              f"S from p >= {s['s_threshold']}" if s.get("s_threshold") is not None else "",
+              f"N kept <= {s['n_ratio']}x the rest" if s.get("n_ratio") else "",
+              f"dropout {s['dropout']}" if s.get("dropout") else "",
+              "no augmentation" if s.get("augment") is False else ""]
     lines = [f"inter-patient DS1 -> DS2, features {s['features']}, "
-             f"{'class-weighted' if s['weighted'] else 'unweighted'} loss, "
-             f"epoch by {s.get('select', 'accuracy').replace('_', ' ')}"
+             f"{'class-weighted' if s['weighted'] else 'unweighted'} loss"
+             f"{''.join(', ' + e for e in extras if e)}"
              f"{', fast smoke run' if s['fast'] else ''}; {result['n_beats']} beats, "
-             f"{result['seconds']:.0f} s; epoch chosen on DS1 records "
-             f"{', '.join(s['val_records'])}",
+             f"{result['seconds']:.0f} s; {chosen}",
              format_precision(result["precision"]), "",
              format_metrics_table({**result, "per_class": {
                  c: {**v, "support": result["folds"][0]["per_class"][c]["support"]}

@@ -262,7 +262,7 @@ def recipe_settings(recipe="fast", **overrides) -> dict:
     return cfg
 
 
-SELECT = ("accuracy", "balanced_accuracy")
+SELECT = ("accuracy", "balanced_accuracy", "last")
 """What :func:`fit` may choose the epoch on, always on the validation beats."""
 
 
@@ -303,11 +303,13 @@ def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=
         curves, log, ...); training stops when it returns True.
     desc : str
         Label of the progress bar.
-    select : "accuracy" or "balanced_accuracy"
+    select : "accuracy", "balanced_accuracy" or "last"
         The validation score the epoch is chosen on (ties: the lower validation
         loss). ``"balanced_accuracy"``, the mean of the per-class sensitivities,
         gives a rare class as much say as N; it is recorded per epoch as
-        ``history["val_balanced_acc"]``.
+        ``history["val_balanced_acc"]``. ``"last"``: no choice, the weights of
+        the last epoch (the number of epochs was chosen beforehand); then
+        ``val`` may be None.
     **overrides
         Any setting of the recipe (:func:`recipe_settings`): ``epochs``,
         ``batch_size``, ``lr`` (peak of the one-cycle schedule, or the constant
@@ -349,19 +351,23 @@ def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=
     cfg = recipe_settings(recipe, **overrides)
     if select not in SELECT:
         raise ValueError(f"select must be one of {SELECT}, got {select!r}")
-    train, val = as_dataset(train), as_dataset(val)
+    if val is None and select != "last":
+        raise ValueError("validation beats are needed to choose the epoch (or select='last')")
+    train = as_dataset(train)
+    val = None if val is None else as_dataset(val)
     monitor = {name: as_dataset(beats) for name, beats in (monitor or {}).items()}
-    _check_labels(getattr(model, "n_classes", None), train=train.y, val=val.y,
+    _check_labels(getattr(model, "n_classes", None), train=train.y,
+                  **({} if val is None else {"val": val.y}),
                   **{name: ds.y for name, ds in monitor.items()})
     for name, ds in (("train", train), ("val", val)):
-        if len(ds) == 0:  # the epoch is chosen on the validation beats: they are needed
+        if ds is not None and len(ds) == 0:  # the epoch is chosen on the validation beats
             raise ValueError(f"the {name} beats are empty")
     set_seed(seed)
     keep_freed_memory()
     device = default_device(device)
     net = model.to(device)
     train_iter = _loader(train, cfg["batch_size"], shuffle=True, seed=seed)
-    val_iter = _loader(val, 1024)
+    val_iter = None if val is None else _loader(val, 1024)
     monitor_iters = {name: _loader(ds, 1024) for name, ds in monitor.items()}
     # bfloat16 only where it agrees with float32 on a batch of training beats, as trained
     n_probe = cfg["batch_size"]
@@ -381,26 +387,31 @@ def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=
     for epoch in bar:
         train_loss, train_acc = _train_epoch(net, train_iter, loss_fn, optimizer, schedule,
                                              cfg["conv_l2"], device, bf16, progress, augment)
-        val_loss, val_acc, val_bal = _evaluate(net, val_iter, loss_fn, device)
-        row = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
-                   val_acc=val_acc, lr=optimizer.param_groups[0]["lr"],
-                   seconds=time.perf_counter() - start)
+        row = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc)
+        if val_iter is not None:
+            row["val_loss"], row["val_acc"], val_bal = _evaluate(net, val_iter, loss_fn, device)
+        row.update(lr=optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
         if select == "balanced_accuracy":
             row["val_balanced_acc"] = val_bal
         for name, it in monitor_iters.items():  # recorded for the lesson, never used for selection
             row[f"{name}_loss"], row[f"{name}_acc"], _ = _evaluate(net, it, loss_fn, device)
         for k, v in row.items():
             history.setdefault(k, []).append(v)
-        bar.set_postfix(loss=f"{train_loss:.4f}", val_acc=f"{val_acc:.4f}")
-        score = val_acc if select == "accuracy" else val_bal
-        if (score, -val_loss) > best:  # the best score, ties broken by the lower loss
-            best, best_state = (score, -val_loss), copy.deepcopy(net.state_dict())
-            history["best_epoch"] = epoch
-        elif cfg["patience"] and epoch - history["best_epoch"] >= cfg["patience"]:
-            break  # early stopping, on the validation split only
+        bar.set_postfix(loss=f"{train_loss:.4f}",
+                        **({} if val_iter is None else {"val_acc": f"{row['val_acc']:.4f}"}))
+        if select == "last":  # no choice: the epochs were fixed beforehand
+            best_state, history["best_epoch"] = None, epoch
+        else:
+            score = row["val_acc"] if select == "accuracy" else val_bal
+            if (score, -row["val_loss"]) > best:  # the best score, ties broken by the lower loss
+                best, best_state = (score, -row["val_loss"]), copy.deepcopy(net.state_dict())
+                history["best_epoch"] = epoch
+            elif cfg["patience"] and epoch - history["best_epoch"] >= cfg["patience"]:
+                break  # early stopping, on the validation split only
         if callback is not None and callback(history):
             break
-    net.load_state_dict(best_state)
+    if best_state is not None:
+        net.load_state_dict(best_state)
     return net, history
 
 

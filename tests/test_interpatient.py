@@ -128,6 +128,81 @@ def test_the_guard_fires_inside_the_training_path(beats, monkeypatch):
         ip.interpatient(beats=beats, progress=False)  # stops before any training
 
 
+def test_the_guard_fires_in_the_ds1_cross_validation(beats, monkeypatch):
+    import ecgtut.patients as ip
+    import ecgtut.tuning as tu
+
+    real_split = ip.split_patients
+    monkeypatch.setattr(ip, "split_patients",
+                        lambda b, classes: (np.r_[real_split(b, classes)[0], real_split(
+                            b, classes)[1][:3]], real_split(b, classes)[1]))
+    monkeypatch.setattr("ecgtut.train.fit", lambda *a, **kw: pytest.fail("trained on DS2"))
+    with pytest.raises(PatientLeakError, match="come from DS2"):
+        tu.ds1_cross_validate(beats=beats, progress=False)
+
+
+class _Net:
+    """Stands in for a trained network: remembers the records it was trained on."""
+
+    def __init__(self, records):
+        self.records = set(records)
+
+
+def test_ds1_cross_validation_holds_out_whole_patients(beats, monkeypatch):
+    import ecgtut.tuning as ip
+
+    seen = []
+
+    def fake_fit_nets(b, y_all, F, train_rows, val_rows, **kw):
+        assert val_rows is None and kw["select"] == "last"  # nothing chosen on held-out patients
+        seen.append(_Net(b.record[train_rows]))
+        return [seen[-1]], [{}]
+
+    def fake_proba(nets, b, F, rows):
+        assert not nets[0].records & set(b.record[rows])  # never a patient it trained on
+        return np.tile([0.1, 0.6, 0.2, 0.1], (len(rows), 1))
+
+    monkeypatch.setattr(ip, "_fit_nets", fake_fit_nets)
+    monkeypatch.setattr(ip, "_proba", fake_proba)
+    r = ip.ds1_cross_validate(beats=beats, folds=3, progress=False)
+    assert len(seen) == 3 and all(n.records <= set(et.DS1) for n in seen)
+    assert set.union(*(set(et.DS1) - n.records for n in seen)) == set(et.DS1)
+    assert r["per_class"]["S"]["se"] == 1.0 and r["per_class"]["N"]["se"] == 0.0
+    assert len(r["y"]) == len(r["proba"]) == sum(np.isin(beats.record, et.DS1)
+                                                 & np.isin(beats.aami, list("NSVF")))
+
+
+def test_decide_and_the_s_threshold():
+    proba = np.array([[0.6, 0.4, 0, 0], [0.8, 0.2, 0, 0], [0.1, 0.3, 0.6, 0], [0.9, 0.1, 0, 0]])
+    assert et.decide(proba).tolist() == [0, 0, 2, 0]
+    assert et.decide(proba, s_threshold=0.3).tolist() == [1, 0, 1, 0]
+    y = np.array([1, 1, 2, 0])
+    t, f1 = et.best_s_threshold(y, proba, grid=[0.15, 0.35, 0.5])
+    assert t == 0.15 and f1[0.15] == pytest.approx(0.8) and f1[0.5] == 0.0
+
+
+def test_balanced_weights_give_an_absent_class_no_weight():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from ecgtut.tuning import _balanced_weights
+
+    y = np.array([0] * 8 + [1] * 2 + [2] * 2 + [3] * 4)
+    assert np.allclose(_balanced_weights(y), compute_class_weight("balanced",
+                                                                  classes=np.arange(4), y=y))
+    w = _balanced_weights(np.array([0, 0, 0, 1, 2, 2]))  # no F beat in training
+    assert w[3] == 0 and np.allclose(w[:3], 6 / (3 * np.array([3, 1, 2])))
+
+
+def test_undersampling_keeps_every_rare_beat():
+    from ecgtut.tuning import _undersample_normal
+
+    y = np.array([0] * 100 + [1] * 5 + [2] * 5)
+    rows = np.arange(len(y))
+    kept = _undersample_normal(rows, y, 3, seed=0)
+    assert np.sum(y[kept] == 0) == 30 and np.sum(y[kept] != 0) == 10
+    assert np.array_equal(_undersample_normal(rows, y, None, 0), rows)
+
+
 @pytest.mark.slow
 def test_cli_interpatient_fast_json(tmp_path, data_dir):
     import json
@@ -150,3 +225,18 @@ def test_cli_interpatient_fast_json(tmp_path, data_dir):
         et.DS2)
     assert sum(p["n_beats"] for p in r["per_record"].values()) == r["folds"][0]["n_test"]
     assert np.sum(r["confusion"]) == r["folds"][0]["n_test"]
+
+
+def test_cli_interpatient_options_parse_and_refuse_bad_values(capsys):
+    from ecgtut.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["interpatient", "--select", "last", "--epochs", "6", "--ensemble",
+                              "3", "--s-threshold", "0.3", "--n-ratio", "3", "--no-augment"])
+    assert (args.select, args.epochs, args.ensemble, args.s_threshold, args.n_ratio,
+            args.augment) == ("last", 6, 3, 0.3, 3.0, False)
+    for bad in (["--s-threshold", "1.5"], ["--s-threshold", "x"], ["--ensemble", "0"],
+                ["--n-ratio", "-1"], ["--select", "test"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["interpatient", *bad])
+        assert "error:" in capsys.readouterr().err

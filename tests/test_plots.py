@@ -41,6 +41,9 @@ LAYOUT = {
     "crossval": ["plot_kfold_scheme", "plot_fold_class_shares", "plot_fold_scores"],
     "pitfalls": ["plot_selection_pitfall", "plot_selection_optimism",
                  "plot_same_record_neighbours"],
+    "patients": ["plot_ds1_settings", "plot_s_threshold", "plot_intra_vs_inter",
+                 "plot_per_record", "plot_anchor_comparison"],
+    "features": ["plot_rr_tachogram", "plot_rr_scatter"],
 }
 
 
@@ -69,6 +72,12 @@ def _cv():
     return {"classes": ["N", "S"], "folds": [_fold(1.0, 1.0, 1.0, 1.0, 1.0, None),
                                              _fold(0.75, 0.7, 1.0, 0.7, 0.5, np.nan),
                                              _fold(0.8, 0.6, None, 0.8, 0.4, None)]}
+
+
+def _ip(x):
+    """An interpatient-like result: every score ``x``, 3 beats of each class."""
+    return {"accuracy": x, "score": x,
+            "per_class": {c: {"se": x, "ppv": x, "f1": x, "support": 3} for c in "NSVF"}}
 
 
 def _inputs():
@@ -114,6 +123,16 @@ def _inputs():
         "plot_selection_optimism": (({"a": [0.0, 0.01]},), {}, None),
         "plot_same_record_neighbours": ((np.array([True, False]), np.full(2, 0.5),
                                          np.array(["N", "V"])), {}, None),
+        "plot_ds1_settings": (({"a": _ip(0.5), "b": _ip(0.7)},), {}, None),
+        "plot_s_threshold": (({0.1: 0.2, 0.5: 0.4},), {"chosen": 0.5}, None),
+        "plot_intra_vs_inter": ((_ip(0.9), _ip(0.4)), {}, None),
+        "plot_per_record": (({"100": _ip(0.5), "101": _ip(0.8)},), {}, 2),
+        "plot_anchor_comparison": (({"a": _ip(0.6)}, {"x": {"S": (70, 40), "V": (80, 80)}}),
+                                   {"targets": {"S": (80, 50), "V": (90, 90)}}, 2),
+        "plot_rr_tachogram": ((np.array([0, 360, 600, 1080]), FS, np.array(list("NNSN"))), {},
+                              None),
+        "plot_rr_scatter": ((np.abs(np.random.default_rng(0).normal(1, 0.2, (6, 5))),
+                             np.array(list("NNNSSV"))), {}, None),
     }
 
 

@@ -373,3 +373,21 @@ def test_stratified_subsample_keeps_ratios_and_rare_classes():
     assert np.all(np.diff(keep) > 0)  # sorted, no repeats
     assert np.bincount(y[keep]).tolist() == [900, 90, 20, 10]  # floor 20, or all of a class
     assert np.array_equal(keep, et.stratified_subsample(y, 1000, seed=1))
+
+
+def test_fit_select_last_needs_no_validation_and_keeps_the_last_epoch():
+    from ecgtut.model import MultiScaleCNN
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 251)).astype("float32"), np.arange(64) % 2
+    set_seed(0)
+    net, history = fit(MultiScaleCNN(n_classes=2), (X, y), None, select="last", epochs=2,
+                       batch_size=16, progress=False)
+    assert history["best_epoch"] == 2 and "val_acc" not in history
+    set_seed(0)
+    again, _ = fit(MultiScaleCNN(n_classes=2), (X, y), (X[:8], y[:8]), select="last", epochs=2,
+                   batch_size=16, progress=False)  # validation scored, not used
+    for a, b in zip(net.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="validation beats are needed"):
+        fit(MultiScaleCNN(n_classes=2), (X, y), None, epochs=1, progress=False)

@@ -15,6 +15,9 @@ The figure of a stage function ``et.X`` lives in ``plots/<stage of X>.py``::
     chapter 05     plots.crossval  plot_kfold_scheme, plot_fold_class_shares, plot_fold_scores
                    plots.pitfalls  plot_selection_pitfall, plot_selection_optimism,
                                    plot_same_record_neighbours
+    chapter 06     plots.patients  plot_ds1_settings, plot_s_threshold, plot_intra_vs_inter,
+                                   plot_per_record, plot_anchor_comparison
+                   plots.features  plot_rr_tachogram, plot_rr_scatter
 
 Processing lives in the stage modules; these functions only arrange and draw
 what those return. They all follow one convention:
@@ -59,12 +62,20 @@ from ecgtut.plots.denoise import (
     plot_wavelet,
     plot_wavelet_bands,
 )
+from ecgtut.plots.features import plot_rr_scatter, plot_rr_tachogram
 from ecgtut.plots.metrics import plot_confidence, plot_confusion, plot_misclassified
 from ecgtut.plots.model import (
     plot_augmented_beats,
     plot_model_diagram,
     plot_normalized_beats,
     plot_receptive_fields,
+)
+from ecgtut.plots.patients import (
+    plot_anchor_comparison,
+    plot_ds1_settings,
+    plot_intra_vs_inter,
+    plot_per_record,
+    plot_s_threshold,
 )
 from ecgtut.plots.pitfalls import (
     plot_same_record_neighbours,
@@ -111,4 +122,12 @@ __all__ = [
     "plot_selection_pitfall",
     "plot_selection_optimism",
     "plot_same_record_neighbours",
+    # chapter 06
+    "plot_ds1_settings",
+    "plot_s_threshold",
+    "plot_intra_vs_inter",
+    "plot_per_record",
+    "plot_anchor_comparison",
+    "plot_rr_tachogram",
+    "plot_rr_scatter",
 ]
