@@ -36,6 +36,9 @@ SETTINGS = {
     "beat+rr, N undersampled 3:1": dict(features="beat+rr", weighted=False, n_ratio=3),
     "beat+rr, N undersampled 10:1": dict(features="beat+rr", weighted=False, n_ratio=10),
     "beat+rr, 3 seeds": dict(features="beat+rr", weighted=False, seeds=(0, 1, 2)),
+    # the three single changes that each beat plain beat+rr on DS1, together
+    "beat+rr, lr 1e-3, no augmentation, dropout 0.5": dict(
+        features="beat+rr", weighted=False, lr=1e-3, augment=False, dropout=0.5),
 }
 
 
