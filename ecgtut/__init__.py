@@ -24,10 +24,15 @@ module of the same name under ``plots``::
     chapter 06  patients         DS1 -> DS2: the split, the guard, the run, the anchors
                 features         RR-interval features (prematurity)
                 tuning           settings chosen on DS1 patients only; the S threshold
+    chapter 07  detect           the Pan & Tompkins QRS detector, stage by stage
+                detect_scoring   a detector against the reference beats (150 ms)
+                deploy           a model to deploy: train, save, load, the default one
+                classify         any WFDB record: detect, denoise, classify, annotate
     all         plots.<stage>    one function per figure, one module per stage above:
                                  plots.data, plots.denoise, plots.beats, plots.model,
                                  plots.train, plots.metrics, plots.crossval, plots.pitfalls,
-                                 plots.patients, plots.features
+                                 plots.patients, plots.features, plots.detect,
+                                 plots.classify
                 cli              the ``ecgtut`` command
 
 Everything is re-exported flat, so a notebook can write ``import ecgtut as et``
@@ -42,6 +47,8 @@ from ecgtut.beats import *  # noqa: F401,F403
 from ecgtut.beats import __all__ as _beats_all
 from ecgtut.cache import *  # noqa: F401,F403
 from ecgtut.cache import __all__ as _cache_all
+from ecgtut.classify import *  # noqa: F401,F403
+from ecgtut.classify import __all__ as _classify_all
 from ecgtut.data import *  # noqa: F401,F403
 from ecgtut.data import __all__ as _data_all
 from ecgtut.database import *  # noqa: F401,F403
@@ -50,6 +57,12 @@ from ecgtut.denoise import *  # noqa: F401,F403
 from ecgtut.denoise import __all__ as _denoise_all
 from ecgtut.denoise_scoring import *  # noqa: F401,F403
 from ecgtut.denoise_scoring import __all__ as _denoise_scoring_all
+from ecgtut.deploy import *  # noqa: F401,F403
+from ecgtut.deploy import __all__ as _deploy_all
+from ecgtut.detect import *  # noqa: F401,F403
+from ecgtut.detect import __all__ as _detect_all
+from ecgtut.detect_scoring import *  # noqa: F401,F403
+from ecgtut.detect_scoring import __all__ as _detect_scoring_all
 from ecgtut.features import *  # noqa: F401,F403
 from ecgtut.features import __all__ as _features_all
 from ecgtut.patients import *  # noqa: F401,F403
@@ -80,4 +93,5 @@ def __dir__():
 
 
 __all__ = [*_database_all, *_data_all, *_denoise_all, *_denoise_scoring_all, *_beats_all,
-           *_cache_all, *_patients_all, *_features_all, *_tuning_all]
+           *_cache_all, *_patients_all, *_features_all, *_tuning_all, *_detect_all,
+           *_detect_scoring_all, *_deploy_all, *_classify_all]

@@ -205,7 +205,7 @@ def _diagnose(stem, lead):
     _check_signal_file(stem, header)
 
 
-def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None):
+def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None, sampto=None):
     """Read one lead of a WFDB record in physical units.
 
     Parameters
@@ -225,6 +225,8 @@ def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None):
         default) keeps the file's. The course's method assumes 360 Hz
         (``FS_MITDB``): pass ``fs=FS_MITDB`` for a record at another rate
         (:func:`ecgtut.load_beats` does), which is resampled, never refused.
+    sampto : int, optional
+        Read only the first ``sampto`` samples (at the file's frequency).
 
     Returns
     -------
@@ -246,7 +248,7 @@ def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None):
     stem = _record_path(record, data_dir)
     pick = {"channel_names": [lead]} if isinstance(lead, str) else {"channels": [lead]}
     try:
-        rec = wfdb.rdrecord(str(stem), **pick)
+        rec = wfdb.rdrecord(str(stem), **pick, **({} if sampto is None else {"sampto": sampto}))
     except Exception as exc:
         _diagnose(stem, lead)  # raises a precise DataError when it can tell what is wrong
         raise DataError(f"record {stem.name}: cannot be read ({exc})") from exc

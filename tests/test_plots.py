@@ -44,6 +44,8 @@ LAYOUT = {
     "patients": ["plot_ds1_settings", "plot_s_threshold", "plot_intra_vs_inter",
                  "plot_per_record", "plot_anchor_comparison"],
     "features": ["plot_rr_tachogram", "plot_rr_scatter"],
+    "detect": ["plot_detector_stages", "plot_detection_errors"],
+    "classify": ["plot_classified"],
 }
 
 
@@ -72,6 +74,12 @@ def _cv():
     return {"classes": ["N", "S"], "folds": [_fold(1.0, 1.0, 1.0, 1.0, 1.0, None),
                                              _fold(0.75, 0.7, 1.0, 0.7, 0.5, np.nan),
                                              _fold(0.8, 0.6, None, 0.8, 0.4, None)]}
+
+
+def _stages(x):
+    from ecgtut.detect import pan_tompkins_stages
+
+    return pan_tompkins_stages(x, FS)
 
 
 def _ip(x):
@@ -133,6 +141,11 @@ def _inputs():
                               None),
         "plot_rr_scatter": ((np.abs(np.random.default_rng(0).normal(1, 0.2, (6, 5))),
                              np.array(list("NNNSSV"))), {}, None),
+        "plot_detector_stages": ((x, _stages(x), np.array([100, 500])),
+                                 {"reference": np.array([101]), "duration": 2}, 5),
+        "plot_detection_errors": (({"100": {"fn": 0, "fp": 1}, "203": {"fn": 5, "fp": 2}},), {},
+                                  None),
+        "plot_classified": ((x, FS, np.array([100, 500]), np.array(["N", "V"])), {}, None),
     }
 
 

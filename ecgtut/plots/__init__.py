@@ -18,6 +18,8 @@ The figure of a stage function ``et.X`` lives in ``plots/<stage of X>.py``::
     chapter 06     plots.patients  plot_ds1_settings, plot_s_threshold, plot_intra_vs_inter,
                                    plot_per_record, plot_anchor_comparison
                    plots.features  plot_rr_tachogram, plot_rr_scatter
+    chapter 07     plots.detect    plot_detector_stages, plot_detection_errors
+                   plots.classify  plot_classified
 
 Processing lives in the stage modules; these functions only arrange and draw
 what those return. They all follow one convention:
@@ -53,6 +55,7 @@ from ecgtut.plots.beats import (
     plot_class_by_record,
     plot_class_means,
 )
+from ecgtut.plots.classify import plot_classified
 from ecgtut.plots.crossval import plot_fold_class_shares, plot_fold_scores, plot_kfold_scheme
 from ecgtut.plots.data import plot_class_counts, plot_record
 from ecgtut.plots.denoise import (
@@ -62,6 +65,7 @@ from ecgtut.plots.denoise import (
     plot_wavelet,
     plot_wavelet_bands,
 )
+from ecgtut.plots.detect import plot_detection_errors, plot_detector_stages
 from ecgtut.plots.features import plot_rr_scatter, plot_rr_tachogram
 from ecgtut.plots.metrics import plot_confidence, plot_confusion, plot_misclassified
 from ecgtut.plots.model import (
@@ -130,4 +134,8 @@ __all__ = [
     "plot_anchor_comparison",
     "plot_rr_tachogram",
     "plot_rr_scatter",
+    # chapter 07
+    "plot_detector_stages",
+    "plot_detection_errors",
+    "plot_classified",
 ]

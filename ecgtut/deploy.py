@@ -1,0 +1,184 @@
+"""Chapter 07 -- a model to deploy: trained once, saved with how to use it, loaded safely.
+
+A deployable model is a :func:`ecgtut.save_checkpoint` file whose ``meta`` says
+everything :func:`ecgtut.classify_signal` needs: the classes, the sampling
+frequency it expects, the denoiser, the features (beat alone or with RR
+intervals, and their options), the records it was trained on and the settings.
+It is read back with ``torch.load(weights_only=True)``: tensors and plain values only.
+
+Example
+-------
+``net, meta = train_model()`` trains on DS1 (a few minutes); any network with a
+``meta`` that says how to use it can be saved and loaded back:
+
+>>> import tempfile, pathlib
+>>> from ecgtut.model import MultiScaleCNN
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "model.pt"
+>>> save_model(path, MultiScaleCNN(n_classes=4), {"classes": list("NSVF"), "fs": 360,
+...                                               "features": "beat"})
+>>> net, meta = load_model(path)
+>>> meta["fs"], net.n_classes
+(360, 4)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecgtut.database import DataError
+
+__all__ = ["MODEL_FS", "train_model", "save_model", "load_model", "default_model_path",
+           "default_model"]
+
+MODEL_FS = 360
+"""Sampling frequency (Hz) the course's models are trained at (MIT-BIH's)."""
+
+_DENOISER = {"name": "denoise_wavelet", "wavelet": "db6", "level": 9}
+
+
+def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", weighted=False,
+                epochs=6, seed=0, fast=False, progress=True, precision=None):
+    """Train a network to deploy, with everything :func:`classify_signal` needs in ``meta``.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        Database folder (see :func:`ecgtut.find_data_dir`).
+    beats : BeatSet, optional
+        A beat set already loaded.
+    split : "ds1" or "all"
+        Train on the 22 DS1 records (then DS2 stays a fair test, chapter 06) or
+        on all 44 records.
+    features : "beat" or "beat+rr"
+        The network's inputs (:func:`ecgtut.interpatient`).
+    weighted : bool
+        Class-weighted loss (chapter 06 found it worse on DS1: off by default).
+    epochs : int
+        Epochs on all the training beats (chapter 06 fixed 6 on DS1).
+    seed : int
+    fast : bool
+        Smoke run: 3000 beats, 2 epochs.
+    progress : bool
+    precision : str, optional
+        As in :func:`ecgtut.fit`.
+
+    Returns
+    -------
+    net : MultiScaleCNN
+    meta : dict
+        ``classes``, ``fs``, ``denoise``, ``features``, ``rr`` (the options of
+        :func:`ecgtut.rr_features`), ``records`` (trained on), ``settings``.
+    """
+    from ecgtut.database import DS1, DS2
+    from ecgtut.patients import CLASSES, _labels
+    from ecgtut.train import fit
+    from ecgtut.tuning import _balanced_weights
+
+    if split not in ("ds1", "all"):
+        raise ValueError(f"split must be 'ds1' or 'all', got {split!r}")
+    if features not in ("beat", "beat+rr"):
+        raise ValueError(f"features must be 'beat' or 'beat+rr', got {features!r}")
+    if beats is None:
+        from ecgtut.cache import load_beats
+
+        beats = load_beats(data_dir, progress=progress)
+    records = list(DS1) if split == "ds1" else list(DS1) + list(DS2)
+    rows = np.flatnonzero(np.isin(beats.record, records) & np.isin(beats.aami, CLASSES))
+    y = _labels(beats.aami)
+    batch_size = None
+    if fast:
+        from ecgtut.datasets import stratified_subsample
+
+        rows, epochs, batch_size = rows[stratified_subsample(y[rows], 3000, seed)], 2, 32
+    if split == "ds1":
+        from ecgtut.patients import check_training_records
+
+        check_training_records(beats.record[rows])
+    net, history = _fit(beats, y, rows, features, weighted, epochs, seed, progress, precision,
+                        batch_size, fit, _balanced_weights)
+    meta = {"classes": list(CLASSES), "fs": MODEL_FS, "denoise": dict(_DENOISER),
+            "features": features, "rr": {"local_beats": 10, "normalize": "record"},
+            "records": sorted(set(beats.record[rows].tolist())),
+            "settings": {"split": split, "weighted": weighted, "epochs": epochs, "seed": seed,
+                         "fast": fast, "precision": history["precision"]["train"]}}
+    return net, meta
+
+
+def _fit(beats, y, rows, features, weighted, epochs, seed, progress, precision, batch_size,
+         fit, balanced_weights):
+    from ecgtut.features import beat_rr_features
+    from ecgtut.model import MultiScaleCNN
+    from ecgtut.runtime import set_seed
+
+    F = beat_rr_features(beats)[rows] if features == "beat+rr" else None
+    train = (beats.X[rows], y[rows]) + (() if F is None else (F,))
+    set_seed(seed)
+    net = MultiScaleCNN(n_classes=4, window=beats.window, n_features=0 if F is None else 5)
+    return fit(net, train, None, select="last", seed=seed, progress=progress, desc="train",
+               class_weights=balanced_weights(y[rows]) if weighted else None, epochs=epochs,
+               batch_size=batch_size, precision=precision)
+
+
+def save_model(path, net, meta):
+    """Write a deployable model (a checkpoint with its ``meta``), atomically."""
+    from pathlib import Path
+
+    from ecgtut.checkpoint import save_checkpoint
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}")
+    try:
+        save_checkpoint(tmp, net, meta)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_model(path):
+    """Read a model written by :func:`save_model` (``torch.load(weights_only=True)``).
+
+    Raises
+    ------
+    DataError
+        Missing file, not a checkpoint, or a checkpoint without a deployable ``meta``.
+    """
+    from pathlib import Path
+
+    from ecgtut.checkpoint import load_checkpoint
+
+    if not Path(path).is_file():
+        raise DataError(f"model {path}: no such file")
+    net, meta = load_checkpoint(path, device="cpu")
+    missing = {"classes", "fs", "features"} - set(meta)
+    if missing:
+        raise DataError(f"model {path}: a checkpoint, but not a deployable model (its meta "
+                        f"lacks {', '.join(sorted(missing))}; save it with 'ecgtut train')")
+    return net, meta
+
+
+def default_model_path():
+    """Where the default model (DS1, beat + RR, seed 0) is cached."""
+    from ecgtut.database import cache_dir
+
+    return cache_dir() / "models" / "ds1-beat+rr-seed0.pt"
+
+
+def default_model(data_dir=None, *, progress=True, say=print):
+    """The default model: loaded from the cache, or trained on DS1 on first use (a few minutes).
+
+    Returns
+    -------
+    net, meta, path
+    """
+    path = default_model_path()
+    if path.is_file():
+        try:
+            return (*load_model(path), path)
+        except DataError as exc:
+            say(f"{exc}; training it again")
+    say(f"no model given and none cached: training the default model on the 22 DS1 records "
+        f"(beat + RR features, 6 epochs; a few minutes on 2 cores, once) -> {path}")
+    net, meta = train_model(data_dir, progress=progress)
+    save_model(path, net, meta)
+    return net, meta, path
