@@ -152,3 +152,23 @@ def test_detect_and_train_cli(data_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr
     net, meta = deploy.load_model(model)
     assert meta["features"] == "beat+rr" and set(meta["records"]) <= set(et.DS1)
+
+
+def test_default_model_is_trained_once_then_cached(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECGTUT_CACHE", str(tmp_path))
+    real = deploy.train_model
+    calls, said = [], []
+
+    def fast(data_dir=None, **kw):
+        calls.append(kw)
+        return real(data_dir, fast=True, progress=False)
+
+    monkeypatch.setattr(deploy, "train_model", fast)
+    net, meta, path = deploy.default_model(data_dir, progress=False, say=said.append)
+    assert len(calls) == 1 and path.is_file() and path.is_relative_to(tmp_path)
+    assert "training the default model on the 22 DS1 records" in said[0]
+    net2, meta2, _ = deploy.default_model(data_dir, progress=False, say=said.append)
+    assert len(calls) == 1 and len(said) == 1 and meta2 == meta  # loaded, not trained again
+    path.write_bytes(b"damaged")
+    deploy.default_model(data_dir, progress=False, say=said.append)
+    assert len(calls) == 2 and "training it again" in said[1]

@@ -59,3 +59,12 @@ def test_every_code_cell_is_introduced_by_markdown(path):
     orphans = [i for i in range(len(cells)) if cells[i]["cell_type"] == "code"
                and (i == 0 or cells[i - 1]["cell_type"] != "markdown")]
     assert not orphans, f"code cells {orphans} follow another code cell, with no text between"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_nbval_markers_are_tags_not_comments(path):
+    # students read the cells: what the course's tests need lives in the cell metadata
+    cells = _cells(path)["cells"]
+    assert not [i for i, c in enumerate(cells) if "NBVAL_" in "".join(c["source"])]
+    tagged = [c for c in cells if "nbval-ignore-output" in c["metadata"].get("tags", [])]
+    assert all(c["cell_type"] == "code" for c in tagged)
