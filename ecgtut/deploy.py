@@ -70,9 +70,9 @@ def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", w
         :func:`ecgtut.rr_features`), ``records`` (trained on), ``settings``.
     """
     from ecgtut.database import DS1, DS2
+    from ecgtut.features import beat_rr_features
     from ecgtut.patients import CLASSES, _labels
-    from ecgtut.train import fit
-    from ecgtut.tuning import _balanced_weights
+    from ecgtut.tuning import _fit_nets
 
     if split not in ("ds1", "all"):
         raise ValueError(f"split must be 'ds1' or 'all', got {split!r}")
@@ -90,33 +90,18 @@ def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", w
         from ecgtut.datasets import stratified_subsample
 
         rows, epochs, batch_size = rows[stratified_subsample(y[rows], 3000, seed)], 2, 32
-    if split == "ds1":
-        from ecgtut.patients import check_training_records
-
-        check_training_records(beats.record[rows])
-    net, history = _fit(beats, y, rows, features, weighted, epochs, seed, progress, precision,
-                        batch_size, fit, _balanced_weights)
+    F = beat_rr_features(beats) if features == "beat+rr" else None
+    nets, histories = _fit_nets(beats, y, F, rows, None, seeds=(seed,), weighted=weighted,
+                                select="last", dropout=0.0, n_ratio=None, progress=progress,
+                                desc="train", guard=split == "ds1", epochs=epochs,
+                                batch_size=batch_size, precision=precision)
+    net, history = nets[0], histories[0]
     meta = {"classes": list(CLASSES), "fs": MODEL_FS, "denoise": dict(_DENOISER),
             "features": features, "rr": {"local_beats": 10, "normalize": "record"},
             "records": sorted(set(beats.record[rows].tolist())),
             "settings": {"split": split, "weighted": weighted, "epochs": epochs, "seed": seed,
                          "fast": fast, "precision": history["precision"]["train"]}}
     return net, meta
-
-
-def _fit(beats, y, rows, features, weighted, epochs, seed, progress, precision, batch_size,
-         fit, balanced_weights):
-    from ecgtut.features import beat_rr_features
-    from ecgtut.model import MultiScaleCNN
-    from ecgtut.runtime import set_seed
-
-    F = beat_rr_features(beats)[rows] if features == "beat+rr" else None
-    train = (beats.X[rows], y[rows]) + (() if F is None else (F,))
-    set_seed(seed)
-    net = MultiScaleCNN(n_classes=4, window=beats.window, n_features=0 if F is None else 5)
-    return fit(net, train, None, select="last", seed=seed, progress=progress, desc="train",
-               class_weights=balanced_weights(y[rows]) if weighted else None, epochs=epochs,
-               batch_size=batch_size, precision=precision)
 
 
 def save_model(path, net, meta):

@@ -93,7 +93,7 @@ def _balanced_weights(y):
 
 
 def _fit_nets(beats, y_all, F, train_rows, val_rows, *, seeds, weighted, select, dropout,
-              n_ratio, progress, desc, **fit_settings):
+              n_ratio, progress, desc, guard=True, **fit_settings):
     """Train one network per seed on ``train_rows`` (DS1 only: the guard checks)."""
     from ecgtut.model import MultiScaleCNN
     from ecgtut.runtime import set_seed
@@ -106,7 +106,8 @@ def _fit_nets(beats, y_all, F, train_rows, val_rows, *, seeds, weighted, select,
     for seed in seeds:
         rows = _undersample_normal(train_rows, y_all, n_ratio, seed)
         seen = rows if val_rows is None else np.r_[rows, val_rows]
-        check_training_records(beats.record[seen])  # the guard: no DS2 beat gets past here
+        if guard:  # off only for a deployable model trained on all 44 records on purpose
+            check_training_records(beats.record[seen])  # the guard: no DS2 beat gets past
         set_seed(seed)
         net = MultiScaleCNN(n_classes=len(CLASSES), window=beats.window, dropout=dropout,
                             n_features=0 if F is None else F.shape[1])

@@ -172,3 +172,10 @@ def test_default_model_is_trained_once_then_cached(data_dir, tmp_path, monkeypat
     path.write_bytes(b"damaged")
     deploy.default_model(data_dir, progress=False, say=said.append)
     assert len(calls) == 2 and "training it again" in said[1]
+
+
+def test_a_model_for_all_44_records_passes_the_guard_on_purpose(beats):
+    net, meta = deploy.train_model(beats=beats, split="all", fast=True, progress=False)
+    assert set(meta["records"]) & set(et.DS2) and set(meta["records"]) & set(et.DS1)
+    with pytest.raises(ValueError, match="split must be"):
+        deploy.train_model(beats=beats, split="ds2", fast=True, progress=False)
