@@ -50,6 +50,13 @@ def _detect_stretch(signal, fs):
     return detect_qrs(signal, fs)
 
 
+def _chunks(n, fs, chunk_s, margin_s):
+    """``(lo, start, end, hi)`` of each chunk: its own samples ``start:end``, read as ``lo:hi``."""
+    chunk, margin = int(round(chunk_s * fs)), int(round(margin_s * fs))
+    for start in range(0, n, chunk):
+        yield max(0, start - margin), start, min(n, start + chunk), min(n, start + chunk + margin)
+
+
 def detect_in_chunks(signal, fs, *, chunk_s=600.0, margin_s=30.0):
     """R peaks of a long signal, detected chunk by chunk with overlapping margins.
 
@@ -77,15 +84,12 @@ def detect_in_chunks(signal, fs, *, chunk_s=600.0, margin_s=30.0):
     >>> len(detect_in_chunks(x, fs, chunk_s=20, margin_s=5))
     60
     """
-    n = len(signal)
-    chunk, margin = int(round(chunk_s * fs)), int(round(margin_s * fs))
-    if n <= chunk + 2 * margin:
+    if len(signal) <= (chunk_s + 2 * margin_s) * fs:
         return _detect_stretch(signal, fs)
     peaks = []
-    for start in range(0, n, chunk):
-        lo, hi = max(0, start - margin), min(n, start + chunk + margin)
+    for lo, start, end, hi in _chunks(len(signal), fs, chunk_s, margin_s):
         found = _detect_stretch(signal[lo:hi], fs) + lo
-        peaks.append(found[(found >= start) & (found < start + chunk)])
+        peaks.append(found[(found >= start) & (found < end)])
     return np.unique(np.concatenate(peaks))
 
 
@@ -93,13 +97,9 @@ def _denoise_in_chunks(signal, fs, chunk_s, margin_s, meta):
     from ecgtut.denoise import denoise_wavelet
 
     d = meta.get("denoise", _DENOISER)
-    n = len(signal)
-    chunk, margin = int(round(chunk_s * fs)), int(round(margin_s * fs))
-    out = np.empty(n, dtype=np.float32)
-    for start in range(0, n, chunk):
-        lo, hi = max(0, start - margin), min(n, start + chunk + margin)
+    out = np.empty(len(signal), dtype=np.float32)
+    for lo, start, end, hi in _chunks(len(signal), fs, chunk_s, margin_s):
         piece = denoise_wavelet(signal[lo:hi], wavelet=d["wavelet"], level=d["level"])
-        end = min(n, start + chunk)
         out[start:end] = piece[start - lo: end - lo]
     return out
 
@@ -302,22 +302,17 @@ def agreement(result, annotations):
         ``confusion``: rows the reference class, columns the label given, over
         the matched beats (classes of ``result``).
     """
-    from wfdb.processing import compare_annotations
-
-    from ecgtut.detect_scoring import score_detections
+    from ecgtut.detect_scoring import match_detections
 
     ref = annotations.beats()
-    detection = score_detections(ref.sample, result["sample"], result["fs"])
+    detection, matched_ref, matched_test = match_detections(ref.sample, result["sample"],
+                                                            result["fs"])
     classes = result["classes"]
+    index = {k: i for i, k in enumerate(classes)}
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    if len(ref.sample) and len(result["sample"]):
-        c = compare_annotations(ref.sample, result["sample"], int(round(0.15 * result["fs"])))
-        matched_ref, matched_test = np.asarray(c.matched_ref_inds), np.asarray(
-            c.matched_test_inds)
-        index = {k: i for i, k in enumerate(classes)}
-        for true, given in zip(ref.aami[matched_ref], result["label"][matched_test]):
-            if true in index:
-                confusion[index[true], index[given]] += 1
+    for true, given in zip(ref.aami[matched_ref], result["label"][matched_test]):
+        if true in index:
+            confusion[index[true], index[given]] += 1
     return {**detection, "confusion": confusion.tolist(), "classes": classes}
 
 

@@ -108,16 +108,13 @@ def save_model(path, net, meta):
     """Write a deployable model (a checkpoint with its ``meta``), atomically."""
     from pathlib import Path
 
+    from ecgtut.cache import write_atomic
     from ecgtut.checkpoint import save_checkpoint
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
-    try:
-        save_checkpoint(tmp, net, meta)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, lambda f: save_checkpoint(f, net, meta), prefix=f".{path.name}.",
+                 suffix=".tmp")
 
 
 def load_model(path):

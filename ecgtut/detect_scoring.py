@@ -29,7 +29,8 @@ import time
 
 import numpy as np
 
-__all__ = ["DETECTORS", "flutter_episodes", "score_detections", "score_detector",
+__all__ = ["DETECTORS", "flutter_episodes", "score_detections", "match_detections",
+           "score_detector",
            "format_detector_table"]
 
 MATCH_WINDOW_S = 0.150
@@ -126,21 +127,46 @@ def score_detections(reference, detections, fs, *, window_s=MATCH_WINDOW_S, excl
     dict
         ``tp``, ``fp``, ``fn`` (counts), ``se``, ``ppv`` (0-1, None when undefined).
     """
-    from wfdb.processing import compare_annotations
-
     reference = np.asarray(reference, dtype=np.int64)
     detections = np.asarray(detections, dtype=np.int64)
     if exclude is not None and len(exclude):
         reference = reference[_outside(reference, exclude)]
         detections = detections[_outside(detections, exclude)]
+    return match_detections(reference, detections, fs, window_s=window_s)[0]
+
+
+def match_detections(reference, detections, fs, *, window_s=MATCH_WINDOW_S):
+    """Pair detections with reference beats (wfdb's ``compare_annotations``): counts and pairs.
+
+    Returns
+    -------
+    counts : dict
+        ``tp``, ``fp``, ``fn``, ``se``, ``ppv``, as :func:`score_detections`.
+    matched_ref, matched_test : np.ndarray of int
+        Indices into ``reference`` and ``detections`` of each matched pair.
+
+    Example
+    -------
+    >>> counts, ref, test = match_detections([100, 460], [104, 900], fs=360)
+    >>> counts["tp"], ref.tolist(), test.tolist()
+    (1, [0], [0])
+    """
+    from wfdb.processing import compare_annotations
+
+    reference = np.asarray(reference, dtype=np.int64)
+    detections = np.asarray(detections, dtype=np.int64)
+    matched_ref = matched_test = np.zeros(0, dtype=np.int64)
     if len(reference) and len(detections):
         c = compare_annotations(reference, detections, int(round(window_s * fs)))
         tp, fp, fn = int(c.tp), int(c.fp), int(c.fn)
+        matched_ref = np.asarray(c.matched_ref_inds, dtype=np.int64)
+        matched_test = np.asarray(c.matched_test_inds, dtype=np.int64)
     else:
         tp, fp, fn = 0, len(detections), len(reference)
-    return {"tp": tp, "fp": fp, "fn": fn,
-            "se": tp / (tp + fn) if tp + fn else None,
-            "ppv": tp / (tp + fp) if tp + fp else None}
+    counts = {"tp": tp, "fp": fp, "fn": fn,
+              "se": tp / (tp + fn) if tp + fn else None,
+              "ppv": tp / (tp + fp) if tp + fp else None}
+    return counts, matched_ref, matched_test
 
 
 def _totals(rows):

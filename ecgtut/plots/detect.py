@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecgtut.plots._common import _axes, _suptitle, _window
+from ecgtut.plots._common import _ax, _axes, _suptitle, _title, _window
 
 __all__ = ["plot_detector_stages", "plot_detection_errors"]
 
@@ -88,8 +88,6 @@ def plot_detection_errors(per_record, *, top=15, ax=None, title=None):
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['203', '100']
     """
-    from ecgtut.plots._common import _ax, _title
-
     ax = _ax(ax, figsize=(10, 3.2))
     worst = sorted(per_record, key=lambda r: -(per_record[r]["fn"] + per_record[r]["fp"]))[:top]
     pos = np.arange(len(worst))
