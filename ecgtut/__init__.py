@@ -10,21 +10,21 @@ module of the same name under ``plots``::
                 denoise_scoring  judging a denoiser: frequency response, SNR tests
     chapter 03  beats            BeatWindow, R-peak-centred beats, BeatSet
                 cache            load_beats: the whole database's beats, cached
-    chapter 04  model            the three-branch multi-scale 1-D CNN
+    chapter 05  model            the three-branch multi-scale 1-D CNN
                 datasets         BeatDataset, stratified splits, augmentation
                 precision        float32 or bfloat16, checked layer by layer
                 runtime          seeds, device, memory allocator
                 train            recipes, the training loop, prediction
                 checkpoint       save and load a trained model
                 metrics          Se, +P, F1, confusion matrices, tables
-    chapter 05  crossval         stratified k-fold cross-validation
+    chapter 06  crossval         stratified k-fold cross-validation
                 pitfalls         what choosing on the test fold and same-patient
                                  beats do to a score
                 experiment       the ``ecgtut reproduce`` run and its report
-    chapter 06  patients         DS1 -> DS2: the split, the guard, the run, the anchors
+    chapter 07  patients         DS1 -> DS2: the split, the guard, the run, the anchors
                 features         RR-interval features (prematurity)
                 tuning           settings chosen on DS1 patients only; the S threshold
-    chapter 07  detect           the Pan & Tompkins QRS detector, stage by stage
+    chapter 08  detect           the Pan & Tompkins QRS detector, stage by stage
                 detect_scoring   a detector against the reference beats (150 ms)
                 deploy           a model to deploy: train, save, load, the default one
                 classify         any WFDB record: detect, denoise, classify, annotate

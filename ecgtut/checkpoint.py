@@ -1,4 +1,4 @@
-"""Chapter 04 -- saving a trained model and loading it back.
+"""Chapter 05 -- saving a trained model and loading it back.
 
 A checkpoint holds the weights, everything needed to rebuild the network
 (classes, beat window, features, normalisation) and a ``meta`` dict of your

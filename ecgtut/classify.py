@@ -1,4 +1,4 @@
-"""Chapter 07 -- from a raw recording to labelled beats, with no annotation at all.
+"""Chapter 08 -- from a raw recording to labelled beats, with no annotation at all.
 
 Everything before this chapter started from the cardiologists' R peaks. A new
 recording has none: :func:`classify_signal` finds them itself and labels them,

@@ -1,4 +1,4 @@
-"""The ``ecgtut`` command: the data, the experiments of chapters 05-06, and chapter 07's tools.
+"""The ``ecgtut`` command: the data, the experiments of chapters 06-07, and chapter 08's tools.
 
 Run ``ecgtut --help`` (or ``python -m ecgtut --help``) for the list, and
 ``ecgtut COMMAND --help`` for each command. Problems with the data are reported
@@ -242,7 +242,7 @@ def _cmd_interpatient(args):
     return _report(args, problem)
 
 
-# ----------------------------------------------------------------------------- chapter 07
+# ----------------------------------------------------------------------------- chapter 08
 
 
 def _cmd_detect(args):
@@ -378,7 +378,7 @@ def build_parser():
     p.set_defaults(func=_cmd_reproduce, usage_error=p.error)
 
     p = sub.add_parser("interpatient", help="train on DS1, score on DS2: patients never seen "
-                       "in training (chapter 06)")
+                       "in training (chapter 07)")
     _add_data_option(p)
     p.add_argument("--features", choices=("beat", "beat+rr"), default="beat",
                    help="the beat alone, or with its RR-interval features (default beat)")
@@ -411,7 +411,7 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_interpatient)
 
-    p = sub.add_parser("detect", help="score the QRS detector over the database (chapter 07)")
+    p = sub.add_parser("detect", help="score the QRS detector over the database (chapter 08)")
     _add_data_option(p)
     p.add_argument("--records", type=_record_list, default=None,
                    help="records, e.g. '100,207' (default: all 48)")
@@ -423,14 +423,14 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_detect)
 
-    p = sub.add_parser("train", help="train and save a model to deploy (chapter 07)")
+    p = sub.add_parser("train", help="train and save a model to deploy (chapter 08)")
     _add_data_option(p)
     p.add_argument("--split", choices=("ds1", "all"), default="ds1",
                    help="train on the 22 DS1 records (default) or all 44")
     p.add_argument("--features", choices=("beat", "beat+rr"), default="beat+rr",
                    help="network inputs (default beat+rr)")
     p.add_argument("--weighted", action=argparse.BooleanOptionalAction, default=False,
-                   help="class-weighted loss (default: unweighted, chosen on DS1 in chapter 06)")
+                   help="class-weighted loss (default: unweighted, chosen on DS1 in chapter 07)")
     p.add_argument("--epochs", type=_int_at_least(1), default=6, help="epochs (default 6)")
     p.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
     p.add_argument("--fast", action="store_true", help="smoke run: 3000 beats, 2 epochs")
@@ -439,7 +439,7 @@ def build_parser():
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("classify", help="detect and classify the beats of any WFDB record "
-                       "(chapter 07)")
+                       "(chapter 08)")
     p.add_argument("record", help="record path stem (e.g. data/rec1 for rec1.hea) or an "
                    "MIT-BIH record name")
     _add_data_option(p)

@@ -1,4 +1,4 @@
-"""Chapter 05 -- k-fold cross-validation of the multi-scale CNN.
+"""Chapter 06 -- k-fold cross-validation of the multi-scale CNN.
 
 :func:`cross_validate` is the paper's Experiment 3 (intra-patient k-fold over
 beats, stratified), with the epoch of each fold chosen on a validation split

@@ -33,6 +33,7 @@ __all__ = [
     "default_data_dir",
     "download_mitdb",
     "find_data_dir",
+    "get_mitdb",
     "record_checksum_problems",
     "verify_mitdb",
 ]
@@ -69,8 +70,12 @@ _CHECKSUMS = Path(__file__).with_name("mitdb_SHA256SUMS.txt")
 class DataError(Exception):
     """A problem with the database on disk: missing, incomplete or unreadable.
 
-    The CLI prints its message as one line and exits non-zero.
+    The CLI prints its message as one line and exits non-zero; a notebook shows it as
+    one line too, without a traceback (IPython calls ``_render_traceback_``).
     """
+
+    def _render_traceback_(self):
+        return [f"DataError: {self}"]
 
 
 class DataWarning(UserWarning):
@@ -119,6 +124,15 @@ def cache_dir():
     return Path(env).expanduser() if env else _xdg("XDG_CACHE_HOME", ".cache") / "ecgtut"
 
 
+def _locate(data_dir=None):
+    """(folder, where it came from): ``data_dir`` > ``$ECGTUT_DATA`` > the default folder."""
+    if data_dir is not None:
+        return Path(data_dir).expanduser(), "the folder given"
+    if os.environ.get("ECGTUT_DATA"):
+        return Path(os.environ["ECGTUT_DATA"]).expanduser(), "ECGTUT_DATA"
+    return default_data_dir(), "the default folder"
+
+
 def find_data_dir(data_dir=None):
     """Locate the database folder: ``data_dir`` > ``$ECGTUT_DATA`` > :func:`default_data_dir`.
 
@@ -143,18 +157,73 @@ def find_data_dir(data_dir=None):
     ...
     ecgtut.database.DataError: database folder not found: /no/such/folder (the folder given); ...
     """
-    if data_dir is not None:
-        path, origin = Path(data_dir).expanduser(), "the folder given"
-    elif os.environ.get("ECGTUT_DATA"):
-        path, origin = Path(os.environ["ECGTUT_DATA"]).expanduser(), "ECGTUT_DATA"
-    else:
-        path, origin = default_data_dir(), "the default folder"
+    path, origin = _locate(data_dir)
     if not path.is_dir():
         raise DataError(
             f"database folder not found: {path} ({origin}); run 'ecgtut download' "
             "or set ECGTUT_DATA to a folder holding MIT-BIH (e.g. ../shared/mitdb)"
         )
     return path
+
+
+def _hosted_notebook():
+    """Name of the hosted service this kernel runs on ("Colab", "Binder"), else None."""
+    import sys
+
+    if "google.colab" in sys.modules:
+        return "Colab"
+    if os.environ.get("BINDER_SERVICE_HOST") or os.environ.get("BINDER_REQUEST"):
+        return "Binder"
+    return None
+
+
+def get_mitdb(download=None, data_dir=None):
+    """The set-up step of every chapter: find MIT-BIH, or download it, or say how to get it.
+
+    Looks where :func:`find_data_dir` looks (``data_dir`` > ``$ECGTUT_DATA`` >
+    ``~/.local/share/ecgtut/mitdb``) for the files of record 100.
+
+    Parameters
+    ----------
+    download : bool or None
+        What to do when the database is not there. ``True``: fetch it from PhysioNet
+        with :func:`download_mitdb` (about 100 MB, a few minutes). ``False``: raise.
+        ``None`` (default): download on a hosted notebook (Colab, Binder), where
+        nothing is on disk yet, and raise anywhere else.
+    data_dir : str or path-like, optional
+        Explicit folder, as for :func:`find_data_dir`.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder holding ``100.hea``, ``100.dat``, ``100.atr``, ...
+
+    Raises
+    ------
+    DataError
+        When the database is missing and not downloaded. Its message is one line
+        that says how to get the data; a notebook shows just that line.
+
+    Example
+    -------
+    >>> get_mitdb(download=False, data_dir="/no/such/folder")
+    Traceback (most recent call last):
+    ...
+    ecgtut.database.DataError: MIT-BIH is not in /no/such/folder (the folder given): ...
+    """
+    path, origin = _locate(data_dir)
+    if all((path / f"100.{ext}").is_file() for ext in ("hea", "dat", "atr")):
+        return path
+    if download is None:
+        download = _hosted_notebook() is not None
+    if download:
+        print(f"MIT-BIH is not in {origin} yet: downloading it from PhysioNet (about 100 MB)")
+        return download_mitdb(path)
+    raise DataError(
+        f"MIT-BIH is not in {path} ({origin}): run et.get_mitdb(download=True) to fetch it "
+        "from PhysioNet (about 100 MB), or 'ecgtut download' in a terminal, "
+        "or set ECGTUT_DATA to a folder that holds it"
+    )
 
 
 # ----------------------------------------------------------------------------- download, verify

@@ -1,4 +1,4 @@
-"""Chapter 04 -- beats as training data: datasets, splits and augmentation.
+"""Chapter 05 -- beats as training data: datasets, splits and augmentation.
 
 A :class:`BeatDataset` holds beats, labels and (optionally) per-beat
 features together, so they travel as one. :func:`stratified_split` and

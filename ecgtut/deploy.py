@@ -1,4 +1,4 @@
-"""Chapter 07 -- a model to deploy: trained once, saved with how to use it, loaded safely.
+"""Chapter 08 -- a model to deploy: trained once, saved with how to use it, loaded safely.
 
 A deployable model is a :func:`ecgtut.save_checkpoint` file whose ``meta`` says
 everything :func:`ecgtut.classify_signal` needs: the classes, the sampling
@@ -47,14 +47,14 @@ def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", w
     beats : BeatSet, optional
         A beat set already loaded.
     split : "ds1" or "all"
-        Train on the 22 DS1 records (then DS2 stays a fair test, chapter 06) or
+        Train on the 22 DS1 records (then DS2 stays a fair test, chapter 07) or
         on all 44 records.
     features : "beat" or "beat+rr"
         The network's inputs (:func:`ecgtut.interpatient`).
     weighted : bool
-        Class-weighted loss (chapter 06 found it worse on DS1: off by default).
+        Class-weighted loss (chapter 07 found it worse on DS1: off by default).
     epochs : int
-        Epochs on all the training beats (chapter 06 fixed 6 on DS1).
+        Epochs on all the training beats (chapter 07 fixed 6 on DS1).
     seed : int
     fast : bool
         Smoke run: 3000 beats, 2 epochs.

@@ -1,4 +1,4 @@
-"""Chapter 07 -- scoring a QRS detector against the reference beats of MIT-BIH.
+"""Chapter 08 -- scoring a QRS detector against the reference beats of MIT-BIH.
 
 A detection is right when it lies within 150 ms of a reference beat (AAMI EC57;
 wfdb's :func:`wfdb.processing.compare_annotations` does the matching). Over a

@@ -1,4 +1,4 @@
-"""Chapter 06 -- RR-interval features: what one beat window cannot see.
+"""Chapter 07 -- RR-interval features: what one beat window cannot see.
 
 An S beat is *premature*: it comes earlier than the patient's rhythm says it
 should, and is often followed by a longer pause. Its shape may be almost

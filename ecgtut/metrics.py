@@ -1,4 +1,4 @@
-"""Chapters 04-05 -- scoring a classifier: Se, +P, F1, confusion matrices and their tables.
+"""Chapters 05-06 -- scoring a classifier: Se, +P, F1, confusion matrices and their tables.
 
 Built on scikit-learn. Per class, with TP, FN, FP counted one class against
 the rest (SPEC section 6):

@@ -1,4 +1,4 @@
-"""The multi-scale ("multi-head") 1-D CNN of Wang et al. (2020) -- chapter 04.
+"""The multi-scale ("multi-head") 1-D CNN of Wang et al. (2020) -- chapter 05.
 
 Three parallel convolutional branches look at the same 251-sample beat with
 kernels of different lengths (short, medium, long), so that one branch sees
@@ -117,7 +117,7 @@ class MultiScaleCNN(nn.Module):
         length (``window.n_samples``) and tells training where the R peak sits.
     n_features : int
         Length of an optional vector of per-beat features (for instance RR
-        intervals, chapter 07) appended to the flattened convolution output
+        intervals, chapter 08) appended to the flattened convolution output
         before the fully connected layers. 0 (default): the beat alone.
     dropout : float
         Dropout probability before each of the first two fully connected
@@ -129,7 +129,7 @@ class MultiScaleCNN(nn.Module):
         convolution (see :func:`normalize_beats`; no parameters). Default
         ``"zscore"``: mean 0, std 1, whatever the recorder's gain.
         ``"center"`` (baseline to 0, amplitude kept in mV) scored the same in
-        the intra-patient cross-validation (chapter 04).
+        the intra-patient cross-validation (chapter 05).
 
     Shapes
     ------

@@ -1,4 +1,4 @@
-"""Chapter 06 -- the inter-patient protocol: train on DS1, test on DS2, never mix them.
+"""Chapter 07 -- the inter-patient protocol: train on DS1, test on DS2, never mix them.
 
 de Chazal et al. (2004) split the 44 records into two sets of 22 patients,
 DS1 and DS2, with similar class mixes (:data:`ecgtut.DS1`, :data:`ecgtut.DS2`).
@@ -99,7 +99,7 @@ ANCHORS = {
 #: Niu et al. 2020 report F1 (%) and accuracy (%), not Se and +P.
 F1_ANCHORS = {"Niu et al. 2020": {"S": 76.6, "V": 89.7, "accuracy": 96.4}}
 
-#: What chapter 06 aims at on DS2 (Se, +P in %); no published pure inter-patient
+#: What chapter 07 aims at on DS2 (Se, +P in %); no published pure inter-patient
 #: method gets there for S.
 TARGETS = {"S": (80.0, 50.0), "V": (90.0, 90.0)}
 
@@ -253,7 +253,7 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
 def intra_patient_baseline(data_dir=None, *, beats=None, test_fraction=0.2, seed=0,
                            fast=False, progress=True, recipe="fast", epochs=None,
                            precision=None) -> dict:
-    """The same network scored chapter 05's way on the same 44 records: beats split, not patients.
+    """The same network scored chapter 06's way on the same 44 records: beats split, not patients.
 
     A stratified ``test_fraction`` of the DS1 and DS2 beats (4 classes) is the
     test set; the epoch is chosen on 10 % of the rest; unweighted loss. Beats of

@@ -1,4 +1,4 @@
-"""Chapter 05 -- the pitfalls of evaluation, measured: test-fold choices, same-patient beats.
+"""Chapter 06 -- the pitfalls of evaluation, measured: test-fold choices, same-patient beats.
 
 :func:`epoch_selection_pitfall` compares the epoch chosen on validation with
 the one chosen on the test fold (what the write-up did);

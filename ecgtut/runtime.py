@@ -1,4 +1,4 @@
-"""Chapter 04 -- the machine a run happens on: seeds, device and memory.
+"""Chapter 05 -- the machine a run happens on: seeds, device and memory.
 
 :func:`set_seed` makes a run repeat to the last digit on the same machine;
 :func:`default_device` picks CUDA when there is one, else the CPU;

@@ -1,4 +1,4 @@
-"""Chapter 04 -- training: the recipes, the training loop and prediction.
+"""Chapter 05 -- training: the recipes, the training loop and prediction.
 
 The whole loop is :func:`fit`; everything else is a small helper it calls.
 Two training recipes are kept side by side in :data:`RECIPES`:
@@ -71,7 +71,7 @@ def _loader(dataset, batch_size, shuffle=False, seed=0):
     Every pass over a DataLoader draws a seed for its workers from the
     loader's generator, by default PyTorch's global one, which also drives
     dropout: each loader gets a generator of its own, so that evaluating
-    (say, the test beats of chapter 05) cannot change how a model trains.
+    (say, the test beats of chapter 06) cannot change how a model trains.
     """
     if shuffle:
         sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
@@ -296,7 +296,7 @@ def fit(model, train, val, *, recipe="fast", class_weights=None, seed=0, device=
     monitor : dict, optional
         ``{name: beats}`` (same forms as ``train``) scored after every epoch
         into ``history[name + "_loss"]`` and ``history[name + "_acc"]``; **never**
-        used to choose anything. Chapter 05 monitors the test fold this way, only
+        used to choose anything. Chapter 06 monitors the test fold this way, only
         to *show* what choosing the epoch on it would report.
     callback : callable, optional
         Called as ``callback(history)`` after every epoch (to draw live

@@ -1,6 +1,6 @@
-"""Chapter 06 -- choosing settings on DS1 patients only, never on DS2.
+"""Chapter 07 -- choosing settings on DS1 patients only, never on DS2.
 
-Every setting of chapter 06 -- class weights, RR features, epochs,
+Every setting of chapter 07 -- class weights, RR features, epochs,
 augmentation, dropout, undersampling N, an ensemble of seeds, a decision
 threshold for S -- is scored by :func:`ds1_cross_validate`: a patient-grouped
 k-fold over the 22 DS1 records, whose pooled predictions are scored as one set.

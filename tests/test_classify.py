@@ -1,4 +1,4 @@
-"""Chapter 07: scoring the detector, training a model to deploy, classifying any WFDB record."""
+"""Chapter 08: scoring the detector, training a model to deploy, classifying any WFDB record."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chapter 06 foundations: the DS1/DS2 lists and their class counts, the guard against
+"""Chapter 07 foundations: the DS1/DS2 lists and their class counts, the guard against
 test patients in training, and RR-interval features on hand-made beat sequences."""
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHAPTERS = ["01_reading_mitdb", "02_denoising", "03_beat_segmentation",
-            "04_multiscale_cnn", "05_cross_validation", "06_inter_patient",
-            "07_detect_and_classify"]
+            "05_multiscale_cnn", "06_cross_validation", "07_inter_patient",
+            "08_detect_and_classify"]
 
 
 def _cells(path):

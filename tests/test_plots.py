@@ -440,7 +440,7 @@ def test_plot_class_by_record_counts_and_groups():
     assert [p.get_height() for p in axes[0].patches] == [0, 0, 1] and not axes[0].texts
 
 
-# ----------------------------------------------------------------------------- chapter 04
+# ----------------------------------------------------------------------------- chapter 05
 
 
 def test_plot_model_diagram_boxes_and_shapes_follow_walk_layers():
@@ -542,7 +542,7 @@ def test_plot_learning_curves_panels_and_lines():
     assert axes[0].get_yscale() == "log" and axes[1].get_ylabel() == "accuracy"
 
 
-# ----------------------------------------------------------------------------- chapters 04-05
+# ----------------------------------------------------------------------------- chapters 05-06
 
 
 def test_plot_confusion_counts_or_row_shares():
@@ -594,7 +594,7 @@ def test_plot_confidence_counts_right_and_wrong():
     assert ax.get_yscale() == "log" and ax.get_title() == "How sure is the model?"
 
 
-# ----------------------------------------------------------------------------- chapter 05
+# ----------------------------------------------------------------------------- chapter 06
 
 
 def test_plot_kfold_scheme_rows_and_test_folds():

@@ -8,17 +8,17 @@ The figure of a stage function ``et.X`` lives in ``plots/<stage of X>.py``::
     chapter 03     plots.beats     plot_beat_anatomy, plot_beats, plot_class_means,
                                    plot_beat_windows, plot_beat_versions,
                                    plot_beat_matrix, plot_class_by_record
-    chapter 04     plots.model     plot_model_diagram, plot_receptive_fields,
+    chapter 05     plots.model     plot_model_diagram, plot_receptive_fields,
                                    plot_normalized_beats, plot_augmented_beats
                    plots.train     plot_split_counts, plot_lr_schedule, plot_learning_curves
-    chapter 04-05  plots.metrics   plot_confusion, plot_misclassified, plot_confidence
-    chapter 05     plots.crossval  plot_kfold_scheme, plot_fold_class_shares, plot_fold_scores
+    chapter 05-06  plots.metrics   plot_confusion, plot_misclassified, plot_confidence
+    chapter 06     plots.crossval  plot_kfold_scheme, plot_fold_class_shares, plot_fold_scores
                    plots.pitfalls  plot_selection_pitfall, plot_selection_optimism,
                                    plot_same_record_neighbours
-    chapter 06     plots.patients  plot_ds1_settings, plot_s_threshold, plot_intra_vs_inter,
+    chapter 07     plots.patients  plot_ds1_settings, plot_s_threshold, plot_intra_vs_inter,
                                    plot_per_record, plot_anchor_comparison
                    plots.features  plot_rr_tachogram, plot_rr_scatter
-    chapter 07     plots.detect    plot_detector_stages, plot_detection_errors
+    chapter 08     plots.detect    plot_detector_stages, plot_detection_errors
                    plots.classify  plot_classified
 
 Processing lives in the stage modules; these functions only arrange and draw
@@ -107,7 +107,7 @@ __all__ = [
     "plot_beat_versions",
     "plot_beat_matrix",
     "plot_class_by_record",
-    # chapter 04
+    # chapter 05
     "plot_model_diagram",
     "plot_receptive_fields",
     "plot_normalized_beats",
@@ -115,18 +115,18 @@ __all__ = [
     "plot_split_counts",
     "plot_lr_schedule",
     "plot_learning_curves",
-    # chapters 04-05
+    # chapters 05-06
     "plot_confusion",
     "plot_misclassified",
     "plot_confidence",
-    # chapter 05
+    # chapter 06
     "plot_kfold_scheme",
     "plot_fold_class_shares",
     "plot_fold_scores",
     "plot_selection_pitfall",
     "plot_selection_optimism",
     "plot_same_record_neighbours",
-    # chapter 06
+    # chapter 07
     "plot_ds1_settings",
     "plot_s_threshold",
     "plot_intra_vs_inter",
@@ -134,7 +134,7 @@ __all__ = [
     "plot_anchor_comparison",
     "plot_rr_tachogram",
     "plot_rr_scatter",
-    # chapter 07
+    # chapter 08
     "plot_detector_stages",
     "plot_detection_errors",
     "plot_classified",

@@ -1,4 +1,4 @@
-"""Figures of chapter 07: the beats of a recording, labelled (:mod:`ecgtut.classify`)."""
+"""Figures of chapter 08: the beats of a recording, labelled (:mod:`ecgtut.classify`)."""
 
 from __future__ import annotations
 

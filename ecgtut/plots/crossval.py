@@ -1,4 +1,4 @@
-"""Figures of chapter 05 about cross-validation (:mod:`ecgtut.crossval`).
+"""Figures of chapter 06 about cross-validation (:mod:`ecgtut.crossval`).
 
 :mod:`ecgtut.crossval` (torch, scikit-learn) is imported when a figure needs it.
 """

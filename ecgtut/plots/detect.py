@@ -1,4 +1,4 @@
-"""Figures of chapter 07 about QRS detection (:mod:`ecgtut.detect`)."""
+"""Figures of chapter 08 about QRS detection (:mod:`ecgtut.detect`)."""
 
 from __future__ import annotations
 

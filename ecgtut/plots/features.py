@@ -1,4 +1,4 @@
-"""Figures of chapter 06 about RR intervals (:mod:`ecgtut.features`)."""
+"""Figures of chapter 07 about RR intervals (:mod:`ecgtut.features`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of chapters 04-05 about scores (:mod:`ecgtut.metrics`): confusion, errors, confidence.
+"""Figures of chapters 05-06 about scores (:mod:`ecgtut.metrics`): confusion, errors, confidence.
 
 :mod:`ecgtut.metrics` (scikit-learn) is imported when a figure needs it.
 """

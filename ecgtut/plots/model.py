@@ -1,4 +1,4 @@
-"""Figures of chapter 04 about the network (:mod:`ecgtut.model`, :mod:`ecgtut.datasets`).
+"""Figures of chapter 05 about the network (:mod:`ecgtut.model`, :mod:`ecgtut.datasets`).
 
 The model diagram needs torch, imported when it is drawn: ``import ecgtut.plots``
 stays free of it.

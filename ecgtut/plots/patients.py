@@ -1,4 +1,4 @@
-"""Figures of chapter 06 about the inter-patient protocol (:mod:`ecgtut.patients`).
+"""Figures of chapter 07 about the inter-patient protocol (:mod:`ecgtut.patients`).
 
 They draw the results of :func:`ecgtut.ds1_cross_validate`,
 :func:`ecgtut.interpatient` and :func:`ecgtut.intra_patient_baseline`.

@@ -1,4 +1,4 @@
-"""Figures of chapter 05 about the pitfalls of evaluation (:mod:`ecgtut.pitfalls`)."""
+"""Figures of chapter 06 about the pitfalls of evaluation (:mod:`ecgtut.pitfalls`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of chapter 04 about training (:mod:`ecgtut.datasets`, :mod:`ecgtut.train`)."""
+"""Figures of chapter 05 about training (:mod:`ecgtut.datasets`, :mod:`ecgtut.train`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Chapter 07's detector table: ecgtut's Pan & Tompkins, wfdb's XQRS and neurokit2's detectors
+"""Chapter 08's detector table: ecgtut's Pan & Tompkins, wfdb's XQRS and neurokit2's detectors
 over the 48 MIT-BIH records (150 ms matching window, channel 0), in one run.
 
 neurokit2 is optional (``pip install -e ".[bench]"``); without it its rows are left out.
-Writes ``notebooks/results/detectors.json`` (read by chapter 07) and prints the table.
+Writes ``notebooks/results/detectors.json`` (read by chapter 08) and prints the table.
 Run alone on the machine: the seconds are compared within the run.
 
     python tests/benchmarks/bench_detect.py [--records 100 207 ...] [--out FILE]

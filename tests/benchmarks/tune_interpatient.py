@@ -1,10 +1,10 @@
-"""Chapter 06's table of settings, scored on DS1 alone (patient-grouped 3-fold cross-validation).
+"""Chapter 07's table of settings, scored on DS1 alone (patient-grouped 3-fold cross-validation).
 
 Every setting is trained and scored with :func:`ecgtut.ds1_cross_validate`; DS2 is
 never touched. Settings are ranked by the mean of the S and V F1 of the pooled
 DS1 predictions. The table is written (after every setting, so that a stopped
 run keeps what it has) to ``notebooks/results/ds1_settings.json``, which
-chapter 06 reads.
+chapter 07 reads.
 
 Run alone on the machine (one CPU-heavy job at a time):
 
