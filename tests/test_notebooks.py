@@ -6,14 +6,16 @@ compare and that nothing broken was committed.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ROOT = Path(__file__).parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHAPTERS = ["01_reading_mitdb", "02_denoising", "03_beat_segmentation",
-            "05_multiscale_cnn", "06_cross_validation", "07_inter_patient",
-            "08_detect_and_classify"]
+            "05_multiscale_cnn", "06_cross_validation",
+            "07_inter_patient", "08_detect_and_classify"]
 
 
 def _cells(path):
@@ -68,3 +70,16 @@ def test_nbval_markers_are_tags_not_comments(path):
     assert not [i for i, c in enumerate(cells) if "NBVAL_" in "".join(c["source"])]
     tagged = [c for c in cells if "nbval-ignore-output" in c["metadata"].get("tags", [])]
     assert all(c["cell_type"] == "code" for c in tagged)
+
+
+def _repository():
+    text = (ROOT / "pyproject.toml").read_text()
+    return re.search(r'Repository = "https://github.com/([^"]+)"', text).group(1)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_chapter_opens_in_colab_and_binder(path):
+    title = "".join(_cells(path)["cells"][0]["source"])
+    repo, name = _repository(), path.name
+    assert f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{name}" in title
+    assert f"https://mybinder.org/v2/gh/{repo}/main?labpath=notebooks%2F{name}" in title

@@ -8,6 +8,7 @@ so the tests need no YAML library.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -289,3 +290,25 @@ def test_every_notebook_import_is_a_declared_dependency(pyproject):
     third_party.discard(None)
     assert "pandas" in third_party  # the check really looks at the notebooks
     assert third_party <= declared, third_party - declared
+
+
+# ----------------------------------------------------------------------------- Binder
+
+
+def test_binder_environment_is_the_course_environment_without_the_package():
+    root = parse_environment((ROOT / "environment.yml").read_text())
+    binder = parse_environment((ROOT / "binder" / "environment.yml").read_text())
+    assert binder["channels"] == root["channels"]
+    assert binder["dependencies"] == root["dependencies"]
+    # repo2docker installs these before it copies the repository: no local package here
+    assert [p for p in root["pip"] if not p.startswith("-e")] == binder["pip"]
+
+
+def test_binder_post_build_installs_the_package_and_fetches_the_data():
+    script = ROOT / "binder" / "postBuild"
+    assert os.access(script, os.X_OK), "repo2docker runs postBuild only if it is executable"
+    lines = [line.strip() for line in script.read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[0] == "set -euo pipefail"
+    assert 'python -m pip install --no-cache-dir -e ".[dev]"' in lines
+    assert lines[-1] == "ecgtut download"

@@ -599,9 +599,16 @@ def test_plot_confidence_counts_right_and_wrong():
 
 def test_plot_kfold_scheme_rows_and_test_folds():
     ax = plots.plot_kfold_scheme(folds=4, val_fraction=0.1)
-    assert len(ax.patches) == 12  # training, test and validation bar per round
     tests = [p for p in ax.patches if _rgb(p.get_facecolor()) == _rgb("tab:red")]
     assert sorted(p.get_x() for p in tests) == pytest.approx([0, 0.25, 0.5, 0.75])
+    val = [p for p in ax.patches if _rgb(p.get_facecolor()) == _rgb("tab:orange")]
+    for row in range(4):  # validation: 10 % of each round's training part, never in its test fold
+        slivers = [p for p in val if round(p.get_y() + p.get_height() / 2) == row]
+        assert sum(p.get_width() for p in slivers) == pytest.approx(0.1 * 0.75, abs=0.003)
+        test_fold = 3 - row
+        middles = [p.get_x() + p.get_width() / 2 for p in slivers]
+        assert all(not (test_fold * 0.25 < m < (test_fold + 1) * 0.25) for m in middles)
+        assert len(slivers) > 10  # scattered over the training folds, not one block
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"round {k}" for k in (4, 3, 2, 1)]
     assert ax.get_title() == "4-fold cross-validation: every beat is tested exactly once"
 

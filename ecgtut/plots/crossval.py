@@ -17,11 +17,12 @@ __all__ = ["plot_kfold_scheme", "plot_fold_class_shares", "plot_fold_scores"]
 def plot_kfold_scheme(folds=5, *, val_fraction=0.1, ax=None, title=None):
     """The k rounds of k-fold cross-validation: which part of the beats does what.
 
-    One row per round: the test fold (red), the validation split carved out
-    of the training folds to choose the epoch (orange), and the training beats
+    One row per round: the test fold (red), the validation beats carved out of
+    the training folds to choose the epoch (orange), and the training beats
     (blue). Drawn to scale: each fold is ``1 / folds`` of the beats. The
-    validation beats are really a random (stratified) sample of the training
-    folds; they are drawn as one block for clarity.
+    validation beats are a stratified random sample of the training folds, so
+    they are drawn as thin slivers scattered over the training part of the row,
+    not as one block.
 
     Parameters
     ----------
@@ -47,13 +48,16 @@ def plot_kfold_scheme(folds=5, *, val_fraction=0.1, ax=None, title=None):
     ax = _ax(ax, figsize=(8, 0.45 * folds + 1.2))
     w = 1 / folds
     colors = {"training": "tab:blue", "validation": "tab:orange", "test": "tab:red"}
+    rng = np.random.default_rng(0)  # where the slivers fall; the picture, not the data
+    cells = (np.arange(400) + 0.5) / 400  # a row's beats, as 400 slivers
     for k in range(folds):
         row = folds - 1 - k
         ax.barh(row, 1, color=colors["training"], height=0.7)
         ax.barh(row, w, left=k * w, color=colors["test"], height=0.7)
-        val_left = (k + 1) * w if k < folds - 1 else 0  # drawn next to the test fold
-        ax.barh(row, val_fraction * (1 - w), left=val_left, color=colors["validation"],
-                height=0.7)
+        train = cells[(cells < k * w) | (cells >= (k + 1) * w)]
+        picked = rng.choice(train, size=round(val_fraction * train.size), replace=False)
+        ax.barh(np.full(picked.size, row), 1 / 400, left=picked - 1 / 800, height=0.7,
+                color=colors["validation"])
         for j in range(1, folds):
             ax.axvline(j * w, color="white", lw=1.5)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()]
