@@ -117,7 +117,7 @@ class MultiScaleCNN(nn.Module):
         length (``window.n_samples``) and tells training where the R peak sits.
     n_features : int
         Length of an optional vector of per-beat features (for instance RR
-        intervals, chapter 08) appended to the flattened convolution output
+        intervals, chapter 07) appended to the flattened convolution output
         before the fully connected layers. 0 (default): the beat alone.
     dropout : float
         Dropout probability before each of the first two fully connected

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHAPTERS = ["01_reading_mitdb", "02_denoising", "03_beat_segmentation",
-            "05_multiscale_cnn", "06_cross_validation",
+            "04_deep_learning_primer", "05_multiscale_cnn", "06_cross_validation",
             "07_inter_patient", "08_detect_and_classify"]
 
 
@@ -77,9 +77,10 @@ def _repository():
     return re.search(r'Repository = "https://github.com/([^"]+)"', text).group(1)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + sorted((ROOT / "solutions").glob("*.ipynb")),
+                         ids=lambda p: p.stem)
 def test_chapter_opens_in_colab_and_binder(path):
     title = "".join(_cells(path)["cells"][0]["source"])
-    repo, name = _repository(), path.name
-    assert f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{name}" in title
-    assert f"https://mybinder.org/v2/gh/{repo}/main?labpath=notebooks%2F{name}" in title
+    repo, folder, name = _repository(), path.parent.name, path.name
+    assert f"https://colab.research.google.com/github/{repo}/blob/main/{folder}/{name}" in title
+    assert f"https://mybinder.org/v2/gh/{repo}/main?labpath={folder}%2F{name}" in title
