@@ -686,3 +686,10 @@ def test_plot_class_by_record_on_the_beat_set(beats):
     heights = [p.get_height() for p in axes[0].patches]
     assert len(heights) == 44 and sum(heights) == beats.counts()["S"]
     assert max(heights) == np.sum((beats.record == "232") & (beats.aami == "S"))
+
+
+def test_plot_receptive_fields_draws_every_field():
+    rf = [{"kernels": (k, k + 2), "samples": 3 * k + 5, "ms": 10.0 * k} for k in (4, 6, 8, 10)]
+    ax = plots.plot_receptive_fields(np.zeros(251), rf)
+    bars = ax.lines[1:5]  # after the beat: one bar per field, none dropped
+    assert [b.get_xdata().tolist()[1] for b in bars] == [20.0, 30.0, 40.0, 50.0]

@@ -145,7 +145,8 @@ def plot_receptive_fields(beat, fields, *, window=DEFAULT_WINDOW, ylabel="mV", a
     ax.plot(t, beat, color="k", lw=1)
     low, high = float(np.min(beat)), float(np.max(beat))
     span = high - low or 1.0
-    for i, (rf, color) in enumerate(zip(fields, _BRANCH_COLORS)):
+    for i, rf in enumerate(fields):  # the branches' colours, then matplotlib's for any more
+        color = _BRANCH_COLORS[i] if i < len(_BRANCH_COLORS) else f"C{i}"
         y = high + (0.15 + 0.15 * i) * span
         half = rf["ms"] / 2
         ax.plot([-half, half], [y, y], color=color, lw=5, solid_capstyle="butt")
