@@ -21,9 +21,18 @@ module of the same name under ``plots``::
                 pitfalls         what choosing on the test fold and same-patient
                                  beats do to a score
                 experiment       the ``ecgtut reproduce`` run and its report
-    chapter 07  patients         DS1 -> DS2: the split, the guard, the run, the anchors
+    chapter 07  patients         DS1 -> DS2: the split, the guard, per-record scores,
+                                 the bootstrap over records, the anchors
                 features         RR-interval features (prematurity)
-                tuning           settings chosen on DS1 patients only; the S threshold
+                tuning           chapter 05's network on DS1 -> DS2; settings chosen on
+                                 DS1 patients only; the S threshold
+                diagnosis        why chapter 05's network fails there: an ablation of the
+                                 RR inputs, the scale of each input at FC1
+                adaptive         patient-adaptive inputs: rhythm on a log scale, the beat
+                                 relative to its recording's usual beat
+                fusion           FusionCNN: morphology and rhythm branches, fused late
+                ensemble         AdaptiveEnsemble: linear model + FusionCNNs, blended
+                recipe           the recipe for new patients, chosen on DS1 (11 folds)
     chapter 08  detect           the Pan & Tompkins QRS detector, stage by stage
                 detect_scoring   a detector against the reference beats (150 ms)
                 deploy           a model to deploy: train, save, load, the default one
@@ -43,6 +52,8 @@ The modules that import torch or matplotlib are imported on first use, so
 
 from importlib import import_module
 
+from ecgtut.adaptive import *  # noqa: F401,F403
+from ecgtut.adaptive import __all__ as _adaptive_all
 from ecgtut.beats import *  # noqa: F401,F403
 from ecgtut.beats import __all__ as _beats_all
 from ecgtut.cache import *  # noqa: F401,F403
@@ -63,18 +74,22 @@ from ecgtut.detect import *  # noqa: F401,F403
 from ecgtut.detect import __all__ as _detect_all
 from ecgtut.detect_scoring import *  # noqa: F401,F403
 from ecgtut.detect_scoring import __all__ as _detect_scoring_all
+from ecgtut.diagnosis import *  # noqa: F401,F403
+from ecgtut.diagnosis import __all__ as _diagnosis_all
 from ecgtut.features import *  # noqa: F401,F403
 from ecgtut.features import __all__ as _features_all
 from ecgtut.patients import *  # noqa: F401,F403
 from ecgtut.patients import __all__ as _patients_all
+from ecgtut.recipe import *  # noqa: F401,F403
+from ecgtut.recipe import __all__ as _recipe_all
 from ecgtut.tuning import *  # noqa: F401,F403
 from ecgtut.tuning import __all__ as _tuning_all
 
 __version__ = "0.1.0"
 
 # Modules that import torch, scikit-learn or matplotlib load on first use, searched in this order.
-_LAZY_MODULES = ("plots", "model", "datasets", "precision", "runtime", "train", "checkpoint",
-                 "metrics", "crossval", "pitfalls", "experiment")
+_LAZY_MODULES = ("plots", "model", "fusion", "ensemble", "datasets", "precision", "runtime",
+                 "train", "checkpoint", "metrics", "crossval", "pitfalls", "experiment")
 
 
 def __getattr__(name):
@@ -93,5 +108,6 @@ def __dir__():
 
 
 __all__ = [*_database_all, *_data_all, *_denoise_all, *_denoise_scoring_all, *_beats_all,
-           *_cache_all, *_patients_all, *_features_all, *_tuning_all, *_detect_all,
+           *_cache_all, *_patients_all, *_features_all, *_tuning_all, *_adaptive_all,
+           *_recipe_all, *_diagnosis_all, *_detect_all,
            *_detect_scoring_all, *_deploy_all, *_classify_all]

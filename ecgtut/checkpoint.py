@@ -22,7 +22,10 @@ __all__ = ["save_checkpoint", "load_checkpoint"]
 
 
 def save_checkpoint(path, model, meta: dict | None = None) -> None:
-    """Save a :class:`MultiScaleCNN`'s weights, its shape, window and normalisation, and ``meta``.
+    """Save a network's weights, its shape, window and normalisation, and ``meta``.
+
+    The network is a :class:`MultiScaleCNN` (chapter 05) or an
+    :class:`ecgtut.AdaptiveEnsemble` (chapter 07).
 
     ``meta`` must hold plain values (numbers, strings, booleans, None, and
     lists, tuples and dicts of them with string keys), so that
@@ -53,10 +56,32 @@ def save_checkpoint(path, model, meta: dict | None = None) -> None:
     (4, {'classes': ['N', 'S', 'V', 'F']})
     """
     meta = _plain(dict(meta or {}), "meta")  # refused here, not when someone loads it
-    config = {k: getattr(model, k) for k in ("n_classes", "n_features", "normalize", "dropout")}
+    keys = _CONFIG_KEYS[type(model).__name__] if type(model).__name__ in _CONFIG_KEYS else None
+    if keys is None:
+        raise TypeError(f"cannot save a {type(model).__name__}: a checkpoint holds one of "
+                        f"{', '.join(_CONFIG_KEYS)}")
+    config = {k: getattr(model, k) for k in keys}
     config["window"] = model.window.as_dict()  # plain values: loadable with weights_only
+    if type(model).__name__ != "MultiScaleCNN":
+        config["architecture"] = type(model).__name__
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"config": config, "state_dict": state, "meta": meta}, path)
+
+
+#: What rebuilds each kind of network a checkpoint can hold.
+_CONFIG_KEYS = {"MultiScaleCNN": ("n_classes", "n_features", "normalize", "dropout"),
+                "AdaptiveEnsemble": ("n_classes", "n_nets", "n_bins", "width", "dropout")}
+
+
+def _architecture(name):
+    """The class of a saved network, by name (chapter 05's, or chapter 07's ensemble)."""
+    if name == "MultiScaleCNN":
+        return MultiScaleCNN
+    if name == "AdaptiveEnsemble":
+        from ecgtut.ensemble import AdaptiveEnsemble
+
+        return AdaptiveEnsemble
+    raise ValueError(f"unknown architecture {name!r}")
 
 
 def _plain(value, where):
@@ -114,7 +139,7 @@ def load_checkpoint(path, device=None):
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         config = dict(ckpt["config"])
         config["window"] = BeatWindow(**config["window"])
-        model = MultiScaleCNN(**config)
+        model = _architecture(config.pop("architecture", "MultiScaleCNN"))(**config)
         model.load_state_dict(ckpt["state_dict"])
         meta = ckpt["meta"]
     except FileNotFoundError:

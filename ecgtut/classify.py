@@ -196,6 +196,12 @@ def classify_signal(signal, fs, net, meta, *, chunk_s=600.0, margin_s=30.0, batc
         if len(peaks) < 2:
             raise DataError("fewer than 2 beats found: RR intervals cannot be measured")
         features = rr_features(peaks, model_fs, **meta.get("rr", {}))[kept]
+    elif meta.get("features") == "adaptive":  # chapter 07: rhythm and the usual beat, unlabelled
+        from ecgtut.fusion import recording_features
+
+        if kept.sum() < 2:
+            raise DataError("fewer than 2 beats found: RR intervals cannot be measured")
+        features = recording_features(X, peaks[kept], model_fs, window)
     X, peaks = X[~touched], peaks[kept][~touched]
     features = None if features is None else features[~touched]
     classes = meta["classes"]
@@ -373,8 +379,13 @@ def annotation_free_scores(net, meta, data_dir=None, records=None, *, beats=None
 
         beats = load_beats(data_dir, progress=progress)
     rows = np.flatnonzero(np.isin(beats.record, records) & np.isin(beats.aami, CLASSES))
-    F = beat_rr_features(beats, **meta.get("rr", {}))[rows] if meta["features"] == "beat+rr" \
-        else None
+    F = None
+    if meta["features"] == "beat+rr":
+        F = beat_rr_features(beats, **meta.get("rr", {}))[rows]
+    elif meta["features"] == "adaptive":
+        from ecgtut.fusion import fusion_features
+
+        F = fusion_features(beats)[rows]
     pred = np.array(classes)[predict(net, beats.X[rows], features=F, device="cpu")[0]]
     truth = beats.aami[rows]
     annotated = _scores_from_counts(

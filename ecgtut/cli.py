@@ -229,7 +229,8 @@ def _cmd_reproduce(args):
 
 
 def _cmd_interpatient(args):
-    from ecgtut.patients import format_interpatient_report, interpatient
+    from ecgtut.patients import format_interpatient_report
+    from ecgtut.tuning import interpatient
 
     result = interpatient(
         args.data, features=args.features, weighted=args.weighted, seed=args.seed,

@@ -36,7 +36,7 @@ MODEL_FS = 360
 _DENOISER = {"name": "denoise_wavelet", "wavelet": "db6", "level": 9}
 
 
-def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", weighted=False,
+def train_model(data_dir=None, *, beats=None, split="ds1", features="adaptive", weighted=False,
                 epochs=6, seed=0, fast=False, progress=True, precision=None):
     """Train a network to deploy, with everything :func:`classify_signal` needs in ``meta``.
 
@@ -49,12 +49,16 @@ def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", w
     split : "ds1" or "all"
         Train on the 22 DS1 records (then DS2 stays a fair test, chapter 07) or
         on all 44 records.
-    features : "beat" or "beat+rr"
-        The network's inputs (:func:`ecgtut.interpatient`).
+    features : "adaptive", "beat" or "beat+rr"
+        ``"adaptive"`` (default): chapter 07's recipe for new patients
+        (:data:`ecgtut.ADAPTIVE_RECIPE`: a linear model and a FusionCNN on the
+        rhythm and the beat relative to its recording, blended; ``weighted``,
+        ``epochs`` and ``precision`` are the recipe's). ``"beat"``, ``"beat+rr"``:
+        chapter 05's network alone (:func:`ecgtut.interpatient` with ``model="cnn"``).
     weighted : bool
-        Class-weighted loss (chapter 07 found it worse on DS1: off by default).
+        Class-weighted loss of chapter 05's network.
     epochs : int
-        Epochs on all the training beats (chapter 07 fixed 6 on DS1).
+        Epochs of chapter 05's network on all the training beats.
     seed : int
     fast : bool
         Smoke run: 3000 beats, 2 epochs.
@@ -71,27 +75,29 @@ def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", w
     """
     from ecgtut.database import DS1, DS2
     from ecgtut.features import beat_rr_features
-    from ecgtut.patients import CLASSES, _labels
-    from ecgtut.tuning import _fit_nets
+    from ecgtut.patients import CLASSES, class_indices
+    from ecgtut.tuning import fit_networks
 
     if split not in ("ds1", "all"):
         raise ValueError(f"split must be 'ds1' or 'all', got {split!r}")
-    if features not in ("beat", "beat+rr"):
-        raise ValueError(f"features must be 'beat' or 'beat+rr', got {features!r}")
+    if features not in ("adaptive", "beat", "beat+rr"):
+        raise ValueError(f"features must be 'adaptive', 'beat' or 'beat+rr', got {features!r}")
     if beats is None:
         from ecgtut.cache import load_beats
 
         beats = load_beats(data_dir, progress=progress)
     records = list(DS1) if split == "ds1" else list(DS1) + list(DS2)
     rows = np.flatnonzero(np.isin(beats.record, records) & np.isin(beats.aami, CLASSES))
-    y = _labels(beats.aami)
+    y = class_indices(beats.aami)
     batch_size = None
     if fast:
         from ecgtut.datasets import stratified_subsample
 
         rows, epochs, batch_size = rows[stratified_subsample(y[rows], 3000, seed)], 2, 32
+    if features == "adaptive":
+        return _train_adaptive(beats, rows, split, seed, fast, progress)
     F = beat_rr_features(beats) if features == "beat+rr" else None
-    nets, histories = _fit_nets(beats, y, F, rows, None, seeds=(seed,), weighted=weighted,
+    nets, histories = fit_networks(beats, y, F, rows, None, seeds=(seed,), weighted=weighted,
                                 select="last", dropout=0.0, n_ratio=None, progress=progress,
                                 desc="train", guard=split == "ds1", epochs=epochs,
                                 batch_size=batch_size, precision=precision)
@@ -101,6 +107,32 @@ def train_model(data_dir=None, *, beats=None, split="ds1", features="beat+rr", w
             "records": sorted(set(beats.record[rows].tolist())),
             "settings": {"split": split, "weighted": weighted, "epochs": epochs, "seed": seed,
                          "fast": fast, "precision": history["precision"]["train"]}}
+    return net, meta
+
+
+#: Version of the default model's recipe: a cached default of another version is replaced.
+DEFAULT_RECIPE_VERSION = 2
+
+
+def _train_adaptive(beats, rows, split, seed, fast, progress):
+    """Chapter 07's recipe on the training rows, with its deployable ``meta``."""
+    from ecgtut.patients import CLASSES
+    from ecgtut.recipe import ADAPTIVE_RECIPE, train_adaptive
+
+    recipe = {**ADAPTIVE_RECIPE, "seeds": (seed,)}
+    if fast:
+        from ecgtut.datasets import stratified_subsample
+        from ecgtut.patients import class_indices
+
+        rows = rows[stratified_subsample(class_indices(beats.aami[rows]), 3000, seed)]
+        recipe.update(epochs=1, batch_size=64)
+    net = train_adaptive(beats, rows, recipe=recipe, guard=split == "ds1", progress=progress)
+    meta = {"classes": list(CLASSES), "fs": MODEL_FS, "denoise": dict(_DENOISER),
+            "features": "adaptive", "records": sorted(set(beats.record[rows].tolist())),
+            "recipe_version": DEFAULT_RECIPE_VERSION,
+            "settings": {"split": split, "seed": seed, "fast": fast, "precision": "float32",
+                         **{k: list(v) if isinstance(v, tuple) else v
+                            for k, v in recipe.items()}}}
     return net, meta
 
 
@@ -140,10 +172,10 @@ def load_model(path):
 
 
 def default_model_path():
-    """Where the default model (DS1, beat + RR, seed 0) is cached."""
+    """Where the default model (chapter 07's recipe on DS1, seed 0) is cached."""
     from ecgtut.database import cache_dir
 
-    return cache_dir() / "models" / "ds1-beat+rr-seed0.pt"
+    return cache_dir() / "models" / "ds1-default.pt"
 
 
 def default_model(data_dir=None, *, progress=True, say=print):
@@ -154,13 +186,20 @@ def default_model(data_dir=None, *, progress=True, say=print):
     net, meta, path
     """
     path = default_model_path()
+    old = path.with_name("ds1-beat+rr-seed0.pt")  # the default before chapter 07's recipe
     if path.is_file():
         try:
-            return (*load_model(path), path)
+            net, meta = load_model(path)
+            if meta.get("recipe_version") == DEFAULT_RECIPE_VERSION:
+                return net, meta, path
+            say(f"the cached default model {path} is an older recipe; training the new one")
         except DataError as exc:
             say(f"{exc}; training it again")
     say(f"no model given and none cached: training the default model on the 22 DS1 records "
-        f"(beat + RR features, 6 epochs; a few minutes on 2 cores, once) -> {path}")
+        f"(chapter 07's recipe: a linear model and a FusionCNN; a few minutes on 2 cores, "
+        f"once) -> {path}")
     net, meta = train_model(data_dir, progress=progress)
     save_model(path, net, meta)
+    if old.is_file():
+        old.unlink()
     return net, meta, path

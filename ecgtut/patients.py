@@ -23,8 +23,9 @@ import numpy as np
 from ecgtut.database import DS1, DS2
 
 __all__ = ["PatientLeakError", "check_training_records", "split_patients", "ANCHORS",
-           "F1_ANCHORS", "TARGETS", "validation_records", "interpatient",
-           "intra_patient_baseline", "comparison_table", "format_interpatient_report"]
+           "F1_ANCHORS", "TARGETS", "CLASSES", "class_indices", "validation_records",
+           "interpatient_result", "bootstrap_records", "comparison_table",
+           "format_interpatient_report"]
 
 
 class PatientLeakError(AssertionError):
@@ -107,8 +108,14 @@ CLASSES = ("N", "S", "V", "F")
 FEATURE_SETS = ("beat", "beat+rr")
 
 
-def _labels(aami):
-    """Class index of each beat in :data:`CLASSES` (-1 for Q)."""
+def class_indices(aami):
+    """Class index of each beat in :data:`CLASSES` (-1 for Q).
+
+    Example
+    -------
+    >>> class_indices(np.array(["N", "V", "Q"])).tolist()
+    [0, 2, -1]
+    """
     index = {c: i for i, c in enumerate(CLASSES)}
     return np.array([index.get(c, -1) for c in aami.tolist()], dtype=np.int64)
 
@@ -129,7 +136,7 @@ def validation_records(beats, train_rows, seed=0, folds=5):
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
-    y = _labels(beats.aami[train_rows])
+    y = class_indices(beats.aami[train_rows])
     records = beats.record[train_rows]
     totals = np.bincount(y, minlength=len(CLASSES))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -144,158 +151,100 @@ def validation_records(beats, train_rows, seed=0, folds=5):
     return sorted(set(records[best].tolist()))
 
 
-def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, seed=0,
-                 select="accuracy", fast=False, progress=True, recipe="fast", epochs=None,
-                 precision=None, lr=None, augment=True, dropout=0.0, n_ratio=None, seeds=None,
-                 s_threshold=None) -> dict:
-    """Train on DS1, score once on DS2; plain JSON.
+def interpatient_result(beats, train_rows, test_rows, y_test, y_pred, metrics=None):
+    """The DS2 scores of a run, overall and record by record, as plain JSON.
 
     Parameters
     ----------
-    data_dir : str or path-like, optional
-        Database folder (see :func:`ecgtut.find_data_dir`).
-    beats : BeatSet, optional
-        A beat set already loaded (then ``data_dir`` is not read).
-    features : "beat" or "beat+rr"
-        The beat alone, or with its RR-interval features
-        (:func:`ecgtut.beat_rr_features`) as the model's second input.
-    weighted : bool
-        Class-weighted cross-entropy (``class_weights="balanced"``).
-    seed : int
-        Seed of the validation split, the weights, batches and augmentation.
-    select : "accuracy", "balanced_accuracy" or "last"
-        How the epoch is chosen. The first two: on held-out DS1 patients
-        (:func:`validation_records`; see :func:`ecgtut.fit`). ``"last"``: all of
-        DS1 trains for ``epochs`` epochs, a number chosen beforehand with
-        :func:`ds1_cross_validate`.
-    fast : bool
-        Smoke run: about 3000 DS1 and 3000 DS2 beats, 2 epochs of batches of 32.
-    recipe, epochs, precision, lr
-        As in :func:`ecgtut.fit`.
-    augment : bool
-        The recipe's random shifts and stretches of the training beats (False: none).
-    dropout : float
-        Dropout before the classifier (:class:`ecgtut.MultiScaleCNN`).
-    n_ratio : float, optional
-        Keep at most this many N beats per beat of the other classes in
-        training (a random subset: a cheaper way to balance than weights).
-    seeds : sequence of int, optional
-        One network per seed, their probabilities averaged (default: ``(seed,)``).
-    s_threshold : float, optional
-        Call a beat S from this S probability on (:func:`decide`); chosen on DS1.
-
-    Returns
-    -------
-    dict (JSON-serialisable)
-        As :func:`ecgtut.reproduce`: ``accuracy``, ``macro_f1``, ``per_class``,
-        ``confusion``, ``folds`` (one entry: DS2), ``seconds``, ``classes``,
-        ``n_beats``, ``settings`` (with ``features``, ``weighted`` and the DS1
-        ``val_records``), ``precision``; plus ``per_record``: the metrics of
-        each DS2 record, and ``validation``: the same metrics on the held-out
-        DS1 patients (None with ``select="last"``).
-    """
-    import time
-
-    from ecgtut.metrics import classification_metrics
-    from ecgtut.tuning import _fit_nets, _proba, _setup, decide
-
-    start = time.perf_counter()
-    seeds = tuple(seeds or (seed,))
-    beats, y_all, F, ds1, ds2, fit_settings, settings = _setup(
-        beats, data_dir, features, fast, seed, progress, recipe, epochs, precision, augment, lr)
-    if select == "last":
-        val_recs, tr, va = [], ds1, None
-    else:
-        val_recs = validation_records(beats, ds1, seed)
-        in_val = np.isin(beats.record[ds1], val_recs)
-        tr, va = ds1[~in_val], ds1[in_val]
-    nets, histories = _fit_nets(beats, y_all, F, tr, va, seeds=seeds, weighted=weighted,
-                                select=select, dropout=dropout, n_ratio=n_ratio,
-                                progress=progress, desc="DS1", **fit_settings)
-    val = None
-    if va is not None:  # what the settings may be chosen on: held-out DS1 patients, never DS2
-        vm = classification_metrics(y_all[va], decide(_proba(nets, beats, F, va), s_threshold),
-                                    CLASSES)
-        val = {k: vm[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")}
-    y_pred = decide(_proba(nets, beats, F, ds2), s_threshold)
-    m = classification_metrics(y_all[ds2], y_pred, CLASSES)
-    per_record = {}
-    for r in sorted(set(beats.record[ds2].tolist())):
-        rows = beats.record[ds2] == r
-        rm = classification_metrics(y_all[ds2][rows], y_pred[rows], CLASSES)
-        per_record[r] = {"n_beats": int(rows.sum()), "accuracy": rm["accuracy"],
-                         "per_class": {c: {k: rm["per_class"][c][k]
-                                           for k in ("se", "ppv", "support", "predicted")}
-                                       for c in CLASSES}}
-    seconds = time.perf_counter() - start
-    fold = {"fold": 1, **{k: m[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")},
-            "best_epoch": histories[0]["best_epoch"], "epochs_run": len(histories[0]["epoch"]),
-            "n_train": len(tr), "n_val": 0 if va is None else len(va), "n_test": len(ds2),
-            "seconds": seconds, "precision": histories[0]["precision"]["train"]}
-    return {
-        "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-        "per_class": {c: {k: m["per_class"][c][k] for k in ("se", "ppv", "f1")}
-                      for c in CLASSES},
-        "confusion": m["confusion"], "folds": [fold], "seconds": seconds,
-        "classes": list(CLASSES), "n_beats": int(len(ds1) + len(ds2)),
-        "settings": {"protocol": "inter-patient DS1 -> DS2", "features": features,
-                     "weighted": weighted, "select": select, "seed": seed, "fast": fast,
-                     "val_records": val_recs, "seeds": list(seeds), "dropout": dropout,
-                     "n_ratio": n_ratio, "augment": augment, "s_threshold": s_threshold,
-                     "recipe": recipe if isinstance(recipe, str) else "custom", **settings},
-        "precision": {**histories[0]["precision"],
-                      "train_per_fold": [h["precision"]["train"] for h in histories]},
-        "per_record": per_record,
-        "validation": val,
-    }
-
-
-def intra_patient_baseline(data_dir=None, *, beats=None, test_fraction=0.2, seed=0,
-                           fast=False, progress=True, recipe="fast", epochs=None,
-                           precision=None) -> dict:
-    """The same network scored chapter 06's way on the same 44 records: beats split, not patients.
-
-    A stratified ``test_fraction`` of the DS1 and DS2 beats (4 classes) is the
-    test set; the epoch is chosen on 10 % of the rest; unweighted loss. Beats of
-    every patient are on both sides, so the score is intra-patient -- the
-    number to hold the inter-patient one against.
+    beats : BeatSet
+    train_rows, test_rows : arrays of int
+        DS1 and DS2 rows of ``beats``.
+    y_test, y_pred : arrays of int, shape (len(test_rows),)
+        True and predicted class indices of the test beats.
+    metrics : dict, optional
+        :func:`ecgtut.classification_metrics` of them, if already computed.
 
     Returns
     -------
     dict
-        ``accuracy``, ``macro_f1``, ``per_class`` (``se``, ``ppv``, ``f1``,
-        ``support``), ``confusion``, ``n_train``, ``n_test``, ``seconds``.
+        ``accuracy``, ``macro_f1``, ``per_class`` (``se``, ``ppv``, ``f1``),
+        ``confusion``, ``classes``, ``n_beats``, ``per_record`` (each DS2
+        record: ``n_beats``, ``accuracy``, per-class ``se``, ``ppv``,
+        ``support``, ``predicted``).
     """
-    import time
-
-    from ecgtut.datasets import stratified_split, stratified_subsample
     from ecgtut.metrics import classification_metrics
-    from ecgtut.model import MultiScaleCNN
-    from ecgtut.runtime import set_seed
-    from ecgtut.train import fit, predict
 
-    start = time.perf_counter()
-    if beats is None:
-        from ecgtut.cache import load_beats
+    m = metrics or classification_metrics(y_test, y_pred, CLASSES)
+    records = beats.record[test_rows]
+    per_record = {}
+    for r in sorted(set(records.tolist())):
+        rows = records == r
+        rm = classification_metrics(y_test[rows], y_pred[rows], CLASSES)
+        per_record[r] = {"n_beats": int(rows.sum()), "accuracy": rm["accuracy"],
+                         "per_class": {c: {k: rm["per_class"][c][k]
+                                           for k in ("se", "ppv", "support", "predicted")}
+                                       for c in CLASSES}}
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+            "per_class": {c: {k: m["per_class"][c][k] for k in ("se", "ppv", "f1")}
+                          for c in CLASSES},
+            "confusion": m["confusion"], "classes": list(CLASSES),
+            "n_beats": int(len(train_rows) + len(test_rows)), "per_record": per_record}
 
-        beats = load_beats(data_dir, progress=progress)
-    rows = np.flatnonzero(np.isin(beats.record, DS1 + DS2) & np.isin(beats.aami, CLASSES))
-    y_all = _labels(beats.aami)
-    batch_size = None
-    if fast:
-        rows = rows[stratified_subsample(y_all[rows], 6000, seed)]
-        epochs, batch_size = epochs or 2, 32
-    tr, te = (rows[i] for i in stratified_split(y_all[rows], test_fraction, seed))
-    tr, va = (tr[i] for i in stratified_split(y_all[tr], 0.1, seed))
-    set_seed(seed)
-    net = MultiScaleCNN(n_classes=len(CLASSES), window=beats.window)
-    net, _ = fit(net, (beats.X[tr], y_all[tr]), (beats.X[va], y_all[va]), recipe=recipe,
-                 seed=seed, progress=progress, desc="intra", epochs=epochs,
-                 batch_size=batch_size, precision=precision)
-    m = classification_metrics(y_all[te], predict(net, beats.X[te])[0], CLASSES)
-    return {**{k: m[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")},
-            "n_train": len(tr) + len(va), "n_test": len(te),
-            "seconds": time.perf_counter() - start}
+
+def bootstrap_records(y_true, y_pred, records, *, n_boot=1000, seed=0, classes=("S", "V"),
+                      level=0.95):
+    """How much the test records decide a score: Se and +P over resampled records.
+
+    The test records are drawn with replacement ``n_boot`` times (a record
+    drawn twice counts twice); each draw's beats are scored again. Records
+    201 and 202 are one patient, so one patient can count in both sets.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays of int, shape (n,)
+        Class indices into :data:`CLASSES`.
+    records : array of str, shape (n,)
+    n_boot : int
+    seed : int
+    classes : sequence of str
+    level : float
+        Coverage of the interval (0.95: the 2.5th to the 97.5th percentile).
+
+    Returns
+    -------
+    dict
+        ``{class: {"se": (low, high), "ppv": (low, high)}}`` as fractions
+        (None where a draw never has the class), plus ``n_boot``, ``level``.
+
+    Example
+    -------
+    >>> b = bootstrap_records(np.array([1, 1, 0, 1]), np.array([1, 0, 0, 1]),
+    ...                       np.array(["a", "a", "b", "c"]), n_boot=200)
+    >>> 0 <= b["S"]["se"][0] <= b["S"]["se"][1] <= 1
+    True
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    records = np.asarray(records).astype(str)
+    names = sorted(set(records.tolist()))
+    index = {c: i for i, c in enumerate(CLASSES)}
+    # per record: true positives, true beats and predicted beats of each class
+    counts = {c: np.array([[np.sum((y_true == index[c]) & (y_pred == index[c]) & (records == r)),
+                            np.sum((y_true == index[c]) & (records == r)),
+                            np.sum((y_pred == index[c]) & (records == r))] for r in names])
+              for c in classes}
+    draws = np.random.default_rng(seed).integers(0, len(names), (n_boot, len(names)))
+    tail = 100 * (1 - level) / 2
+    out = {"n_boot": n_boot, "level": level}
+    for c in classes:
+        tp, true, pred = counts[c][draws].sum(axis=1).T.astype(float)
+        interval = {}
+        for key, den in (("se", true), ("ppv", pred)):
+            ok = den > 0
+            v = tp[ok] / den[ok]
+            interval[key] = (tuple(float(q) for q in np.percentile(v, [tail, 100 - tail]))
+                             if ok.any() else None)
+        out[c] = interval
+    return out
 
 
 def comparison_table(results, anchors=ANCHORS, f1_anchors=F1_ANCHORS):

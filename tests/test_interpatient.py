@@ -162,8 +162,8 @@ def test_ds1_cross_validation_holds_out_whole_patients(beats, monkeypatch):
         assert not nets[0].records & set(b.record[rows])  # never a patient it trained on
         return np.tile([0.1, 0.6, 0.2, 0.1], (len(rows), 1))
 
-    monkeypatch.setattr(ip, "_fit_nets", fake_fit_nets)
-    monkeypatch.setattr(ip, "_proba", fake_proba)
+    monkeypatch.setattr(ip, "fit_networks", fake_fit_nets)
+    monkeypatch.setattr(ip, "ensemble_proba", fake_proba)
     r = ip.ds1_cross_validate(beats=beats, folds=3, progress=False)
     assert len(seen) == 3 and all(n.records <= set(et.DS1) for n in seen)
     assert set.union(*(set(et.DS1) - n.records for n in seen)) == set(et.DS1)

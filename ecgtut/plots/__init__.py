@@ -16,7 +16,8 @@ The figure of a stage function ``et.X`` lives in ``plots/<stage of X>.py``::
                    plots.pitfalls  plot_selection_pitfall, plot_selection_optimism,
                                    plot_same_record_neighbours
     chapter 07     plots.patients  plot_ds1_settings, plot_s_threshold, plot_intra_vs_inter,
-                                   plot_per_record, plot_anchor_comparison
+                                   plot_per_record, plot_anchor_comparison, plot_decision_grid,
+                                   plot_bootstrap, plot_relative_beats
                    plots.features  plot_rr_tachogram, plot_rr_scatter
     chapter 08     plots.detect    plot_detector_stages, plot_detection_errors
                    plots.classify  plot_classified
@@ -76,9 +77,12 @@ from ecgtut.plots.model import (
 )
 from ecgtut.plots.patients import (
     plot_anchor_comparison,
+    plot_bootstrap,
+    plot_decision_grid,
     plot_ds1_settings,
     plot_intra_vs_inter,
     plot_per_record,
+    plot_relative_beats,
     plot_s_threshold,
 )
 from ecgtut.plots.pitfalls import (
@@ -132,6 +136,9 @@ __all__ = [
     "plot_intra_vs_inter",
     "plot_per_record",
     "plot_anchor_comparison",
+    "plot_decision_grid",
+    "plot_bootstrap",
+    "plot_relative_beats",
     "plot_rr_tachogram",
     "plot_rr_scatter",
     # chapter 08

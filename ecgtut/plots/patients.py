@@ -12,7 +12,7 @@ import numpy as np
 from ecgtut.plots._common import CLASS_COLORS, _ax, _axes, _suptitle, _title
 
 __all__ = ["plot_ds1_settings", "plot_s_threshold", "plot_intra_vs_inter", "plot_per_record",
-           "plot_anchor_comparison"]
+           "plot_anchor_comparison", "plot_decision_grid", "plot_bootstrap", "plot_relative_beats"]
 
 
 def plot_ds1_settings(table, *, ax=None, title=None):
@@ -206,3 +206,119 @@ def plot_anchor_comparison(ours, anchors, *, targets=None, axes=None, title=None
         ax.set_title(f"{c} beats on DS2", fontsize=10)
     axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     return _suptitle(axes, title)
+
+
+def plot_decision_grid(table, chosen=None, *, ax=None, title=None):
+    """The DS1 score of every blend weight and S scale (:func:`ecgtut.choose_decision`).
+
+    Parameters
+    ----------
+    table : dict
+        ``{(blend, s_scale): score}``, or a list of ``[blend, s_scale, score]`` rows.
+    chosen : (blend, s_scale), optional
+        Framed.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Example
+    -------
+    >>> ax = plot_decision_grid({(0.0, 1.0): 0.5, (1.0, 1.0): 0.6}, chosen=(1.0, 1.0))
+    >>> ax.get_xlabel()
+    'S scale (S probability multiplied by)'
+    """
+    rows = table.items() if isinstance(table, dict) else (((w, s), v) for w, s, v in table)
+    scores = {(float(w), float(s)): v for (w, s), v in rows}
+    blends = sorted({w for w, _ in scores})
+    scales = sorted({s for _, s in scores})
+    grid = np.array([[scores.get((w, s), np.nan) for s in scales] for w in blends])
+    ax = _ax(ax, figsize=(6, 3.6))
+    image = ax.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
+    for i in range(len(blends)):
+        for j in range(len(scales)):
+            ax.text(j, i, f"{grid[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                    color="w" if grid[i, j] < np.nanmean(grid) else "k")
+    if chosen is not None:
+        i, j = blends.index(float(chosen[0])), scales.index(float(chosen[1]))
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="r", lw=2))
+    ax.set(xticks=range(len(scales)), xticklabels=[f"{s:g}" for s in scales],
+           yticks=range(len(blends)), yticklabels=[f"{w:g}" for w in blends],
+           xlabel="S scale (S probability multiplied by)",
+           ylabel="blend: weight of the networks")
+    ax.figure.colorbar(image, ax=ax, label="DS1 score (mean of S and V F1)")
+    return _title(ax, title, "Blend and S bar, chosen on pooled DS1 folds")
+
+
+def plot_bootstrap(results, *, axes=None, title=None):
+    """S and V Se and +P of each run, with their bootstrap interval over DS2 records.
+
+    Parameters
+    ----------
+    results : dict
+        Name -> a result with ``per_class`` and ``bootstrap``
+        (:func:`ecgtut.adaptive_interpatient`).
+    axes : array of 2 Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    np.ndarray of 2 Axes (S, V)
+    """
+    axes = _axes(axes, 2, figsize=(10, 0.45 * len(results) + 1.8))
+    names = list(results)
+    pos = np.arange(len(names))
+    for ax, c in zip(axes, ("S", "V")):
+        for k, (key, label, marker) in enumerate((("se", "Se", "o"), ("ppv", "+P", "s"))):
+            for i, name in enumerate(names):
+                r = results[name]
+                value = r["per_class"][c][key]
+                low_high = r["bootstrap"][c][key]
+                if value is None or low_high is None:
+                    continue
+                y = pos[i] + (k - 0.5) * 0.3
+                ax.errorbar(100 * value, y, xerr=[[100 * (value - low_high[0])],
+                                                  [100 * (low_high[1] - value)]],
+                            fmt=marker, color=CLASS_COLORS[c] if k == 0 else "0.3", capsize=3,
+                            label=f"{label} (95 % interval)" if i == 0 else None)
+        ax.set(xlim=(0, 100), xlabel=f"{c}, % of DS2 beats", yticks=pos, yticklabels=names)
+        ax.legend(fontsize=8, loc="lower left")
+    axes[1].set_yticklabels([])
+    return _suptitle(axes, "DS2, with the spread of a bootstrap over its records"
+                     if title is None else title)
+
+
+def plot_relative_beats(X, relative, aami, *, times=None, axes=None, title=None):
+    """One recording's beats as cut and relative to its usual beat, by class.
+
+    Parameters
+    ----------
+    X, relative : arrays, shape (n_beats, n_samples)
+        The beats in mV and :func:`ecgtut.relative_beats` of them.
+    aami : array of str, shape (n_beats,)
+    times : array, shape (n_samples,), optional
+        Time of each sample from the R peak, s (default: sample index).
+    axes : array of 2 Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    np.ndarray of 2 Axes
+    """
+    axes = _axes(axes, 2, figsize=(10, 3.4))
+    t = np.arange(X.shape[1]) if times is None else np.asarray(times)
+    for ax, A, label in ((axes[0], X, "mV"), (axes[1], relative, "QRS amplitudes")):
+        for c in ("N", "S", "V", "F"):
+            rows = np.flatnonzero(np.asarray(aami) == c)[:30]
+            for j, i in enumerate(rows):
+                ax.plot(t, A[i], color=CLASS_COLORS[c], lw=0.6, alpha=0.5,
+                        label=f"{c} ({np.sum(np.asarray(aami) == c)} beats)" if j == 0 else None)
+        ax.set(xlabel="time from the R peak (s)" if times is not None else "sample",
+               ylabel=label)
+    axes[0].set_title("as cut", fontsize=10)
+    axes[1].set_title("minus the recording's usual beat, / its QRS amplitude", fontsize=10)
+    axes[0].legend(fontsize=8, loc="upper right")
+    return _suptitle(axes, "One recording's beats, as cut and relative to its usual beat"
+                     if title is None else title)
