@@ -6,7 +6,8 @@ as one line on stderr with exit status 2, never as a traceback.
 
 One module per group of commands: :mod:`ecgtut.cli.data` (download, verify,
 prepare), :mod:`ecgtut.cli.experiments` (reproduce, interpatient),
-:mod:`ecgtut.cli.deploy` (detect, train, classify); what they share is in
+:mod:`ecgtut.cli.deploy` (detect, train), :mod:`ecgtut.cli.classify`
+(classify); what they share is in
 :mod:`ecgtut.cli._common`. Each module imports its heavy libraries inside the
 command that needs them, so that ``ecgtut --help`` imports none.
 """
@@ -18,7 +19,7 @@ import os
 import sys
 import warnings
 
-from ecgtut.cli import data, deploy, experiments
+from ecgtut.cli import classify, data, deploy, experiments
 from ecgtut.cli._common import EXIT_DATA_ERROR, PRECISIONS, json_target_problem
 from ecgtut.database import DataError, DataWarning
 
@@ -38,7 +39,7 @@ def build_parser():
         "of the ecgtut course.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (data, experiments, deploy):
+    for group in (data, experiments, deploy, classify):
         group.add_parsers(sub)
     return parser
 

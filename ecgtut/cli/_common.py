@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import stat
 import sys
@@ -46,6 +47,8 @@ def float_in(low, high, name):
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
         if not (value > low and (high is None or value <= high)):
             raise argparse.ArgumentTypeError(f"must be {name}, got {value}")
         return value
@@ -56,14 +59,20 @@ fraction = float_in(0.0, 1.0, "above 0 and at most 1")
 positive_float = float_in(0.0, None, "above 0")
 
 
-def json_path(text):
-    """An argparse type: the file name given to ``--json`` (``~`` expanded)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("--json needs a file name, e.g. --json results.json")
-    if text.endswith(("/", os.sep)):
-        raise argparse.ArgumentTypeError(f"{text!r} ends with '/': give a file name, "
-                                         f"e.g. {text}results.json")
-    return str(Path(text).expanduser())  # '~' is not expanded by the shell in --json=~/x.json
+def file_path(option, example):
+    """An argparse type: the file name given to ``option`` (``~`` expanded), never empty."""
+    def parse(text):
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{option} needs a file name, e.g. {option} "
+                                             f"{example}")
+        if text.endswith(("/", os.sep)):
+            raise argparse.ArgumentTypeError(f"{text!r} ends with '/': give a file name, "
+                                             f"e.g. {text}{example}")
+        return str(Path(text).expanduser())  # the shell leaves '~' alone in --json=~/x.json
+    return parse
+
+
+json_path = file_path("--json", "results.json")
 
 
 def record_list(text):
@@ -75,19 +84,32 @@ def record_list(text):
     return records
 
 
-def json_target_problem(path):
-    """Why ``path`` cannot be written (checked before a long run starts), or None."""
+def target_problem(option, path, *, create_folders=False):
+    """Why ``option``'s file ``path`` cannot be written (checked before a run starts), or None.
+
+    With ``create_folders``, missing folders are fine if they can be created.
+    """
     target = Path(path)
     folder = target.resolve().parent
-    if not folder.is_dir():
-        return f"cannot write --json {path}: folder {folder} does not exist"
     if target.is_dir():
-        return f"cannot write --json {path}: it is a folder"
+        return f"cannot write {option} {path}: it is a folder"
     if target.exists() and not os.access(target, os.W_OK):
-        return f"cannot write --json {path}: the file is not writable"
-    if not target.exists() and not os.access(folder, os.W_OK):
-        return f"cannot write --json {path}: folder {folder} is not writable"
+        return f"cannot write {option} {path}: the file is not writable"
+    existing = folder
+    while create_folders and not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.exists():
+        return f"cannot write {option} {path}: folder {folder} does not exist"
+    if not existing.is_dir():
+        return f"cannot write {option} {path}: {existing} is a file, not a folder"
+    if not target.exists() and not os.access(existing, os.W_OK):
+        return f"cannot write {option} {path}: folder {existing} is not writable"
     return None
+
+
+def json_target_problem(path):
+    """Why ``--json`` cannot write ``path``, or None."""
+    return target_problem("--json", path)
 
 
 def write_json(path, obj):
