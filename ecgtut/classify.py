@@ -293,7 +293,10 @@ def classify_record(record, *, data_dir=None, lead=None, net, meta, **kwargs):
         raise DataError(f"record {rec.name}: sampling frequency {rec.fs:g} Hz is outside what "
                         f"the detector can use ({FS_RANGE[0]:g} to {FS_RANGE[1]:g} Hz)") from None
     signal = rec.signal.astype(np.float32) if edf else _read_float32(path, rec)
-    result = classify_signal(signal, rec.fs, net, meta, **kwargs)
+    try:
+        result = classify_signal(signal, rec.fs, net, meta, **kwargs)
+    except DataError as exc:  # say which record, as every other error does
+        raise DataError(f"record {rec.name}: {exc}") from exc
     return {**result, "record": rec.name, "lead": rec.lead, "duration_s": len(signal) / rec.fs}
 
 

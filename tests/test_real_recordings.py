@@ -273,6 +273,22 @@ def test_several_records_and_a_folder_give_one_summary(capsys, tmp_path, model):
         assert any(line.startswith(name) for line in out.splitlines())  # the summary table
 
 
+def test_a_failing_record_among_several_is_named_and_the_others_classified(capsys, tmp_path,
+                                                                          model):
+    good = write_wfdb(tmp_path, "good", synthetic_ecg(30))
+    short = write_wfdb(tmp_path, "short", synthetic_ecg(10))
+    out_json, summary = tmp_path / "r.json", tmp_path / "s.csv"
+    status, out, err = run_cli(capsys, "classify", good, short, "--model", model, "--quiet",
+                               "--json", out_json, "--summary", summary)
+    assert status == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "ecgtut classify: error: record short: the recording lasts 10.0 s: the model's "
+        "denoising (db6 wavelet, 9 levels) needs at least 15.7 s"]
+    assert [r["record"] for r in json.loads(out_json.read_text())["records"]] == ["good"]
+    rows = list(csv.DictReader(summary.open()))
+    assert [(r["record"], bool(r["error"])) for r in rows] == [("good", False), ("short", True)]
+
+
 def test_plot_draws_one_record_only(capsys, tmp_path, synth, model, monkeypatch):
     monkeypatch.setattr("ecgtut.classify.classify_signal", _must_not_run)
     status, _, err = run_cli(capsys, "classify", synth, synth, "--model", model, "--plot",
