@@ -234,7 +234,8 @@ def classify_signal(signal, fs, net, meta, *, chunk_s=600.0, margin_s=30.0, batc
     else:
         pred, proba = np.zeros(0, dtype=np.int64), np.zeros((0, len(classes)), np.float32)
     sample = np.round(labelled * (fs / model_fs)).astype(np.int64)
-    bpm, n_rr = heart_rate(ok, model_fs, reasons=reasons, block=block, invalid=invalid)
+    bpm, n_rr = heart_rate(ok, model_fs, reasons=reasons, block=block,
+                           invalid=invalid if invalid.any() else None)
     return {"fs": float(fs), "sample": sample, "time_s": sample / fs,
             "label": np.array(classes)[pred] if len(pred) else np.zeros(0, "<U1"),
             "prob": proba[np.arange(len(pred)), pred], "proba": proba,

@@ -185,9 +185,9 @@ def _record_path(record, data_dir):
             raise DataError(f"record {text}: header {stem}.hea {what}")
         return stem
     stem = find_data_dir(data_dir) / text
-    if not stem.with_suffix(".hea").is_file():
+    if not Path(f"{stem}.hea").is_file():
         known = "" if text in RECORDS_ALL else " (MIT-BIH records are 100 to 234)"
-        raise DataError(f"record {text}: header {stem.with_suffix('.hea')} not found{known}")
+        raise DataError(f"record {text}: header {stem}.hea not found{known}")
     return stem
 
 

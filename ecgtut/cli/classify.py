@@ -159,7 +159,8 @@ def _write_summary(path, rows):
         text = json.dumps({"records": rows}, indent=2) + "\n"
     else:
         buffer = io.StringIO()
-        columns = list(dict.fromkeys(k for row in rows for k in row))
+        ordered = sorted(rows, key=lambda row: bool(row["error"]))  # a full row sets the order
+        columns = list(dict.fromkeys(k for row in ordered for k in row))
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
