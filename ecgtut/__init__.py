@@ -36,7 +36,9 @@ module of the same name under ``plots``::
     chapter 08  detect           the Pan & Tompkins QRS detector, stage by stage
                 detect_scoring   a detector against the reference beats (150 ms)
                 deploy           a model to deploy: train, save, load, the default one
-                classify         any WFDB record: detect, denoise, classify, annotate
+                quality          a long recording in chunks: stretches without a
+                                 heartbeat refused, the heart rate across no gap
+                classify         any WFDB or EDF record: detect, denoise, classify, annotate
     all         plots.<stage>    one function per figure, one module per stage above:
                                  plots.data, plots.denoise, plots.beats, plots.model,
                                  plots.train, plots.metrics, plots.crossval, plots.pitfalls,
@@ -80,6 +82,8 @@ from ecgtut.features import *  # noqa: F401,F403
 from ecgtut.features import __all__ as _features_all
 from ecgtut.patients import *  # noqa: F401,F403
 from ecgtut.patients import __all__ as _patients_all
+from ecgtut.quality import *  # noqa: F401,F403
+from ecgtut.quality import __all__ as _quality_all
 from ecgtut.recipe import *  # noqa: F401,F403
 from ecgtut.recipe import __all__ as _recipe_all
 from ecgtut.tuning import *  # noqa: F401,F403
@@ -110,4 +114,4 @@ def __dir__():
 __all__ = [*_database_all, *_data_all, *_denoise_all, *_denoise_scoring_all, *_beats_all,
            *_cache_all, *_patients_all, *_features_all, *_tuning_all, *_adaptive_all,
            *_recipe_all, *_diagnosis_all, *_detect_all,
-           *_detect_scoring_all, *_deploy_all, *_classify_all]
+           *_detect_scoring_all, *_deploy_all, *_quality_all, *_classify_all]

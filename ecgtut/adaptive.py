@@ -225,8 +225,12 @@ def bin_means(X, n_bins=20):
     return X @ bin_matrix(X.shape[1], n_bins)
 
 
-def adaptive_inputs(beats, *, n_bins=20):
+def adaptive_inputs(beats, *, n_bins=10):
     """Everything chapter 07's linear model reads of each beat, from its recording alone.
+
+    How far a beat is from its recording's usual beat, whatever the sign: an
+    ectopic beat can be higher or lower than the usual one, and a linear model
+    cannot say "far in either direction" from a signed difference.
 
     Parameters
     ----------
@@ -237,7 +241,7 @@ def adaptive_inputs(beats, *, n_bins=20):
     Returns
     -------
     np.ndarray of float32, shape (len(beats), 7 + n_bins)
-        The :data:`RHYTHM_FEATURES`, then the binned :func:`relative_beats`.
+        The :data:`RHYTHM_FEATURES`, then the binned ``|relative_beats|``.
     """
     rel = relative_beats(beats.X, beats.record, beats.window)
-    return np.column_stack([beat_rhythm_features(beats), bin_means(rel, n_bins)])
+    return np.column_stack([beat_rhythm_features(beats), bin_means(np.abs(rel), n_bins)])

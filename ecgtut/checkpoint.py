@@ -70,7 +70,8 @@ def save_checkpoint(path, model, meta: dict | None = None) -> None:
 
 #: What rebuilds each kind of network a checkpoint can hold.
 _CONFIG_KEYS = {"MultiScaleCNN": ("n_classes", "n_features", "normalize", "dropout"),
-                "AdaptiveEnsemble": ("n_classes", "n_nets", "n_bins", "width", "dropout")}
+                "AdaptiveEnsemble": ("n_classes", "n_nets", "n_bins", "width", "dropout",
+                                     "signed_bins")}
 
 
 def _architecture(name):

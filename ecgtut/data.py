@@ -8,6 +8,7 @@ the functions that read, not with this module.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,15 +156,82 @@ class Annotations:
         return Annotations(self.sample[keep], self.symbol[keep], self.fs)
 
 
+def _looks_like_a_path(text):
+    """True for ``./100``, ``data/rec1``, ``~/rec``, ``rec.hea``, ``rec.edf``: not a bare name."""
+    return (os.sep in text or "/" in text or text.startswith((".", "~"))
+            or text.lower().endswith((".hea", ".edf")))
+
+
 def _record_path(record, data_dir):
-    """Path stem of a record, with a clear error when its files are missing."""
-    stem = Path(str(record)).expanduser()  # a record may be given as a number: 100
-    if stem.parent == Path("."):  # a bare name: look in the database folder
-        stem = find_data_dir(data_dir) / str(record)
-    if not stem.with_suffix(".hea").is_file():
-        known = "" if str(record) in RECORDS_ALL else " (MIT-BIH records are 100 to 234)"
-        raise DataError(f"record {record}: header {stem.with_suffix('.hea')} not found{known}")
+    """Where a record is: a WFDB path stem, or the path of an EDF file.
+
+    A path that exists is that file (``./100``, ``data/rec1``, ``rec1.hea``,
+    ``rec1.edf``); a bare name (``100``) is a record of the current folder if
+    ``100.hea`` is there and no ``data_dir`` was given, else one of the
+    database folder. Raises a one-line :class:`DataError` naming what is missing.
+    """
+    text = str(record)  # a record may be given as a number: 100
+    stem = Path(text).expanduser()
+    if text.lower().endswith(".edf"):
+        if not stem.is_file():
+            raise DataError(f"record {text}: EDF file {stem} not found")
+        return stem
+    if text.endswith(".hea"):
+        stem = stem.with_suffix("")
+    local = Path(f"{stem}.hea").is_file()
+    if _looks_like_a_path(text) or (local and data_dir is None):
+        if not local:
+            what = "a folder, not a record" if stem.is_dir() else "not found"
+            raise DataError(f"record {text}: header {stem}.hea {what}")
+        return stem
+    stem = find_data_dir(data_dir) / text
+    if not Path(f"{stem}.hea").is_file():
+        known = "" if text in RECORDS_ALL else " (MIT-BIH records are 100 to 234)"
+        raise DataError(f"record {text}: header {stem}.hea not found{known}")
     return stem
+
+
+def _is_edf(path):
+    """True if ``path`` (from :func:`_record_path`) is an EDF file rather than a WFDB stem."""
+    return str(path).lower().endswith(".edf")
+
+
+def _read_edf(path, lead):
+    """One lead of an EDF file (wfdb's reader), as read_record's ``(signal, fs, name, unit)``."""
+    from wfdb.io.convert.edf import read_edf
+
+    try:
+        rec = read_edf(str(path))
+    except Exception as exc:  # not EDF, truncated, or a header wfdb cannot parse
+        raise DataError(f"record {path.name}: cannot be read as EDF ({exc})") from exc
+    names = list(rec.sig_name or [])
+    if isinstance(lead, str) and lead not in names:
+        raise DataError(f"record {path.name}: no lead {lead!r} (has {', '.join(names)})")
+    channel = names.index(lead) if isinstance(lead, str) else lead
+    if not 0 <= channel < len(names):
+        raise DataError(f"record {path.name}: lead {lead} out of range (has {len(names)})")
+    return rec.p_signal[:, channel], float(rec.fs), names[channel], rec.units[channel]
+
+
+def _lead_names(record, data_dir=None):
+    """The lead names of a record (WFDB or EDF), from its header.
+
+    Example
+    -------
+    >>> _lead_names("100")
+    ['MLII', 'V5']
+    """
+    import wfdb
+
+    path = _record_path(record, data_dir)
+    try:
+        if _is_edf(path):
+            from wfdb.io.convert.edf import read_edf
+
+            return list(read_edf(str(path), header_only=True)["sig_name"])
+        return list(wfdb.rdheader(str(path)).sig_name or [])
+    except Exception as exc:
+        raise DataError(f"record {path.name}: header cannot be read ({exc})") from exc
 
 
 #: Bytes per sample of each WFDB signal format (PhysioNet's signal(5) page); the
@@ -211,8 +279,11 @@ def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None, sampto=None):
     Parameters
     ----------
     record : str
-        Record name (``"100"``, looked up in the database folder) or a path stem
-        such as ``"/data/mydb/rec1"`` for any WFDB record.
+        Record name (``"100"``, looked up in the database folder), a path stem
+        such as ``"/data/mydb/rec1"`` or ``"./rec1"`` (or ``"rec1.hea"``) for any
+        WFDB record, or an EDF file (``"holter.edf"``, read with wfdb's EDF
+        reader). A path that exists is that file: a name is looked up in the
+        database only when nothing local matches.
     data_dir : str or path-like, optional
         Database folder (see :func:`find_data_dir`).
     lead : int or str
@@ -246,6 +317,14 @@ def read_record(record, data_dir=None, lead=DEFAULT_LEAD, fs=None, sampto=None):
     import wfdb
 
     stem = _record_path(record, data_dir)
+    if _is_edf(stem):
+        signal, file_fs, lead_name, unit = _read_edf(stem, lead)
+        signal = signal[:sampto]
+        invalid = ~np.isfinite(signal)
+        if fs is not None and fs != file_fs:
+            signal = _resample(signal, invalid, file_fs, fs)
+        return Record(name=stem.stem, signal=signal, fs=fs or file_fs, lead=lead_name,
+                      units=unit, fs_original=file_fs, n_invalid=int(invalid.sum()))
     pick = {"channel_names": [lead]} if isinstance(lead, str) else {"channels": [lead]}
     try:
         rec = wfdb.rdrecord(str(stem), **pick, **({} if sampto is None else {"sampto": sampto}))
@@ -313,6 +392,8 @@ def read_annotations(record, data_dir=None, extension="atr", fs=None):
     import wfdb
 
     stem = _record_path(record, data_dir)
+    if _is_edf(stem):
+        raise DataError(f"record {stem.name}: an EDF file holds no WFDB annotations")
     if not stem.with_suffix(f".{extension}").is_file():
         raise DataError(f"record {stem.name}: annotation file {stem.name}.{extension} is missing")
     try:

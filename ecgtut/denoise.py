@@ -119,6 +119,13 @@ def wavelet_band_ranges(fs, level=9):
     return ranges
 
 
+def _min_samples(wavelet, level):
+    """The fewest samples a ``level``-level transform with ``wavelet`` accepts (5632 for db6, 9)."""
+    import pywt
+
+    return (pywt.Wavelet(wavelet).dec_len - 1) * 2**level
+
+
 def _check_level(n_samples, wavelet, level):
     import pywt
 

@@ -152,15 +152,23 @@ def save_model(path, net, meta):
 def load_model(path):
     """Read a model written by :func:`save_model` (``torch.load(weights_only=True)``).
 
+    Its ``meta`` is checked against the network it holds: as many classes as
+    outputs, the features the network takes (``"beat"``: none, ``"beat+rr"``:
+    the 5 RR features), a sampling frequency, and the beat window if ``meta``
+    names one.
+
     Raises
     ------
     DataError
-        Missing file, not a checkpoint, or a checkpoint without a deployable ``meta``.
+        Missing file, not a checkpoint, a checkpoint without a deployable
+        ``meta``, or a ``meta`` that disagrees with the network (one line).
     """
     from pathlib import Path
 
     from ecgtut.checkpoint import load_checkpoint
 
+    if Path(path).is_dir():
+        raise DataError(f"model {path}: is a folder, not a model file")
     if not Path(path).is_file():
         raise DataError(f"model {path}: no such file")
     net, meta = load_checkpoint(path, device="cpu")
@@ -168,7 +176,36 @@ def load_model(path):
     if missing:
         raise DataError(f"model {path}: a checkpoint, but not a deployable model (its meta "
                         f"lacks {', '.join(sorted(missing))}; save it with 'ecgtut train')")
+    problem = _meta_problem(net, meta)
+    if problem:
+        raise DataError(f"model {path}: its meta does not match its network: {problem}")
     return net, meta
+
+
+#: Inputs beside the beat that each ``meta["features"]`` stands for (ecgtut.rr_features: 5;
+#: "adaptive": ecgtut.fusion_features, 7 rhythm numbers, the usual beat and its amplitude)
+_N_FEATURES = {"beat": lambda net: 0, "beat+rr": lambda net: 5,
+               "adaptive": lambda net: 7 + net.window.n_samples + 1}
+
+
+def _meta_problem(net, meta):
+    """Why ``meta`` cannot describe ``net`` (a few words), or None."""
+    classes = meta["classes"]
+    if not isinstance(classes, list | tuple) or len(classes) != net.n_classes:
+        return (f"{len(classes) if isinstance(classes, list | tuple) else '?'} classes "
+                f"({classes!r}) for a network with {net.n_classes} outputs")
+    if meta["features"] not in _N_FEATURES:
+        return f"features {meta['features']!r} (known: {', '.join(_N_FEATURES)})"
+    if _N_FEATURES[meta["features"]](net) != net.n_features:
+        return (f"features {meta['features']!r} need {_N_FEATURES[meta['features']](net)} "
+                f"inputs beside the beat, the network takes {net.n_features}")
+    fs = meta["fs"]
+    if isinstance(fs, bool) or not isinstance(fs, int | float) or not 0 < fs < float("inf"):
+        return f"fs {fs!r} is not a sampling frequency in Hz"
+    window = meta.get("window")
+    if window is not None and window != net.window.as_dict():
+        return f"window {window!r}, the network's is {net.window.as_dict()!r}"
+    return None
 
 
 def default_model_path():
@@ -181,25 +218,66 @@ def default_model_path():
 def default_model(data_dir=None, *, progress=True, say=print):
     """The default model: loaded from the cache, or trained on DS1 on first use (a few minutes).
 
+    One default model per cache: a run that finds another one training it
+    (the lock file ``<model>.lock`` beside it is held) says so, waits, and
+    loads what that run saved.
+
     Returns
     -------
     net, meta, path
+
+    Raises
+    ------
+    DataError
+        The model's path is a folder (said before any training).
     """
     path = default_model_path()
     old = path.with_name("ds1-beat+rr-seed0.pt")  # the default before chapter 07's recipe
-    if path.is_file():
-        try:
-            net, meta = load_model(path)
-            if meta.get("recipe_version") == DEFAULT_RECIPE_VERSION:
-                return net, meta, path
-            say(f"the cached default model {path} is an older recipe; training the new one")
-        except DataError as exc:
-            say(f"{exc}; training it again")
-    say(f"no model given and none cached: training the default model on the 22 DS1 records "
-        f"(chapter 07's recipe: a linear model and a FusionCNN; a few minutes on 2 cores, "
-        f"once) -> {path}")
-    net, meta = train_model(data_dir, progress=progress)
-    save_model(path, net, meta)
-    if old.is_file():
-        old.unlink()
+    if path.is_dir():
+        raise DataError(f"the cached default model {path} is a folder, not a file: remove it "
+                        f"or point ECGTUT_CACHE elsewhere")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(path.with_suffix(".lock"), lambda: say(
+            f"another ecgtut run is training the default model ({path}): waiting for it")):
+        if path.is_file():
+            try:
+                net, meta = load_model(path)
+                if meta.get("recipe_version") == DEFAULT_RECIPE_VERSION:
+                    return net, meta, path
+                say(f"the cached default model {path} is an older recipe; training the new one")
+            except DataError as exc:
+                say(f"{exc}; training it again")
+        say(f"no model given and none cached: training the default model on the 22 DS1 "
+            f"records (chapter 07's recipe: a linear model and a FusionCNN; a few minutes on "
+            f"2 cores, once) -> {path}")
+        net, meta = train_model(data_dir, progress=progress)
+        save_model(path, net, meta)
+        if old.is_file():
+            old.unlink()
     return net, meta, path
+
+
+class _lock:
+    """An exclusive ``fcntl.flock`` on ``path`` (created) while inside; ``waiting()`` is
+    called once if another process (or thread) holds it. Without fcntl: no lock."""
+
+    def __init__(self, path, waiting):
+        self.path, self.waiting, self.file = path, waiting, None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: concurrent first runs may both train
+            return self
+        self.file = open(self.path, "a")  # noqa: SIM115 (held until __exit__)
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.waiting()
+            fcntl.flock(self.file, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.file is not None:
+            self.file.close()  # releases the lock
+        return False

@@ -3,8 +3,10 @@
 :class:`AdaptiveEnsemble` holds everything the chapter chooses on DS1:
 
 - a **linear model** (a class-balanced logistic regression, fitted by
-  scikit-learn and copied into a ``nn.Linear``) on the rhythm features and the
-  beat relative to its recording, binned (:func:`ecgtut.adaptive_inputs`);
+  scikit-learn and copied into a ``nn.Linear``) on the rhythm features and how
+  far the beat is from its recording's usual beat, binned: the mean of
+  ``|relative beat|`` over each bin (:func:`ecgtut.adaptive_inputs`; with
+  ``signed_bins``, the signed relative beat as well);
 - one or more :class:`ecgtut.FusionCNN` networks (seeds), their probabilities averaged;
 - the **blend**: ``p = w p_cnn + (1 - w) p_linear``;
 - the **S bar**: the S probability multiplied by ``s_scale`` before the
@@ -89,6 +91,8 @@ class AdaptiveEnsemble(nn.Module):
         FusionCNNs (one per seed); 0: the linear model alone.
     n_bins : int
         Bins of the relative beat the linear model reads.
+    signed_bins : bool
+        Also the signed relative beat's bins (the first try of chapter 07, worse on DS1).
     width, dropout
         Of each :class:`FusionCNN`.
 
@@ -99,15 +103,17 @@ class AdaptiveEnsemble(nn.Module):
     """
 
     def __init__(self, n_classes: int = 4, window: BeatWindow = DEFAULT_WINDOW, n_nets: int = 1,
-                 n_bins: int = 20, width: int = 32, dropout: float = 0.0):
+                 n_bins: int = 10, width: int = 32, dropout: float = 0.0,
+                 signed_bins: bool = False):
         super().__init__()
         self.n_classes, self.window, self.n_nets, self.n_bins = n_classes, window, n_nets, n_bins
         self.width, self.dropout, self.normalize = width, dropout, "zscore"
+        self.signed_bins = signed_bins
         self.n_rhythm = len(RHYTHM_FEATURES)
         self.n_features = self.n_rhythm + window.n_samples + 1
         self.nets = nn.ModuleList(FusionCNN(n_classes, window, width=width, dropout=dropout)
                                   for _ in range(n_nets))
-        n_lin = self.n_rhythm + n_bins
+        n_lin = self.n_rhythm + n_bins * (2 if signed_bins else 1)
         self.linear = nn.Linear(n_lin, n_classes)
         self.register_buffer("bins", torch.as_tensor(bin_matrix(window.n_samples, n_bins)))
         self.register_buffer("lin_mean", torch.zeros(n_lin))
@@ -140,10 +146,16 @@ class AdaptiveEnsemble(nn.Module):
         return self
 
     def linear_inputs(self, x, features):
-        """The linear model's inputs: rhythm, then the binned relative beat (batch, 7 + n_bins)."""
+        """The linear model's inputs: rhythm, then ``|relative beat|`` binned (batch, 7 + n_bins).
+
+        With ``signed_bins``, the signed relative beat's bins follow (batch, 7 + 2 n_bins).
+        """
         template = features[:, self.n_rhythm: self.n_rhythm + self.n_samples]
         relative = (x - template) / features[:, -1:].clamp_min(1e-3)
-        return torch.cat([features[:, : self.n_rhythm], relative @ self.bins], dim=1)
+        parts = [features[:, : self.n_rhythm], relative.abs() @ self.bins]
+        if self.signed_bins:
+            parts.append(relative @ self.bins)
+        return torch.cat(parts, dim=1)
 
     def parts(self, x, features):
         """The linear model's and the networks' probabilities, before blending."""

@@ -49,29 +49,39 @@ def _branch2(k1: int, k2: int) -> nn.Sequential:
     )
 
 
-def recording_features(X, r_peaks, fs, window):
+def recording_features(X, r_peaks, fs, window, kept=None):
     """The second input of :class:`FusionCNN` for the beats of one recording.
 
     Parameters
     ----------
     X : array, shape (n_beats, n_samples)
         The recording's beats in mV, as cut.
-    r_peaks : array of int, shape (n_beats,)
-        Their R peaks (sample indices at ``fs``), in increasing order.
+    r_peaks : array of int, shape (n_peaks,)
+        R peaks (sample indices at ``fs``), in increasing order: those of the
+        beats, or all detections with ``kept`` saying which are beats of ``X``.
     fs : float
         Sampling frequency in Hz.
     window : BeatWindow
+    kept : array of bool, shape (n_peaks,), optional
+        Which R peaks have a beat in ``X`` (default: all). The rhythm is
+        measured over every R peak, so a beat next to one without a window
+        keeps its true intervals.
 
     Returns
     -------
     np.ndarray of float32, shape (n_beats, 7 + n_samples + 1)
         :data:`ecgtut.RHYTHM_FEATURES` (not yet standardised: the model does it),
-        the recording's median beat (mV) and its QRS amplitude (mV), the same on every row.
+        the recording's median beat (mV) and its QRS amplitude (mV), the same on
+        every row. No beat: shape (0, 7 + n_samples + 1).
     """
     X = np.asarray(X, dtype=np.float32)
-    templates, amplitudes = record_templates(X, np.zeros(len(X), dtype="<U1"), window)
     n = len(X)
-    return np.column_stack([rhythm_features(r_peaks, fs), np.tile(templates[""], (n, 1)),
+    if not n:
+        return np.zeros((0, len(RHYTHM_FEATURES) + X.shape[1] + 1), dtype=np.float32)
+    rhythm = rhythm_features(r_peaks, fs)
+    rhythm = rhythm if kept is None else rhythm[np.asarray(kept, dtype=bool)]
+    templates, amplitudes = record_templates(X, np.zeros(n, dtype="<U1"), window)
+    return np.column_stack([rhythm, np.tile(templates[""], (n, 1)),
                             np.full((n, 1), amplitudes[""], dtype=np.float32)]).astype(np.float32)
 
 

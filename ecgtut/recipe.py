@@ -28,14 +28,14 @@ from ecgtut.patients import CLASSES, check_training_records, class_indices
 
 __all__ = ["ADAPTIVE_RECIPE", "BLENDS", "S_SCALES", "decide_scaled", "ds1_folds",
            "fit_fusion", "ds1_study", "choose_decision", "train_adaptive",
-           "adaptive_interpatient", "adaptive_inputs_for"]
+           "adaptive_interpatient", "adaptive_inputs_for", "format_adaptive_report"]
 
 #: Chapter 07's recipe, chosen on DS1 patients only (``notebooks/results/ds1_study.json``):
 #: the linear model's penalty ``C`` and bins, each FusionCNN's training, the blend
 #: weight of the networks and the S bar.
-ADAPTIVE_RECIPE = {"C": 0.1, "n_bins": 20, "epochs": 8, "lr": 3e-3, "batch_size": 256,
-                   "width": 32, "dropout": 0.0, "shift": 3, "stretch": 0.05, "weighted": True,
-                   "seeds": (0,), "blend": 0.5, "s_scale": 1.0}
+ADAPTIVE_RECIPE = {"C": 0.1, "n_bins": 10, "signed_bins": False, "epochs": 8, "lr": 3e-3,
+                   "batch_size": 256, "width": 32, "dropout": 0.0, "shift": 3, "stretch": 0.05,
+                   "weighted": True, "seeds": (0,), "blend": 0.5, "s_scale": 1.0}
 
 #: Blend weights (of the networks) and S scales :func:`choose_decision` tries.
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -82,12 +82,13 @@ def ds1_folds(records, y, n_folds=11, seed=0):
     return list(splitter.split(np.zeros(len(y)), y, records))
 
 
-def adaptive_inputs_for(beats, n_bins):
+def adaptive_inputs_for(beats, n_bins, signed_bins=False):
     """The linear model's inputs and the FusionCNN's features of every beat of a set.
 
     Returns
     -------
-    Z : np.ndarray of float32, shape (len(beats), 7 + n_bins)
+    Z : np.ndarray of float32, shape (len(beats), 7 + n_bins), or 7 + 2 n_bins with
+        ``signed_bins`` (:meth:`ecgtut.AdaptiveEnsemble.linear_inputs`)
     F : np.ndarray of float32, shape (len(beats), 7 + n_samples + 1)
     """
     import torch
@@ -96,7 +97,7 @@ def adaptive_inputs_for(beats, n_bins):
     from ecgtut.fusion import fusion_features
 
     F = fusion_features(beats)
-    lin = AdaptiveEnsemble(window=beats.window, n_nets=0, n_bins=n_bins)
+    lin = AdaptiveEnsemble(window=beats.window, n_nets=0, n_bins=n_bins, signed_bins=signed_bins)
     with torch.no_grad():
         Z = lin.linear_inputs(torch.as_tensor(beats.X), torch.as_tensor(F)).numpy()
     return Z, F
@@ -185,7 +186,7 @@ def ds1_study(data_dir=None, *, beats=None, n_folds=11, seed=0, recipe=None, cnn
     ds1, _ = patients.split_patients(beats, CLASSES)
     if fast:
         ds1, n_folds, r["epochs"], r["batch_size"] = _fast_rows(y_all, ds1, seed), 3, 1, 64
-    Z, F = adaptive_inputs_for(beats, r["n_bins"])
+    Z, F = adaptive_inputs_for(beats, r["n_bins"], r["signed_bins"])
     y, rec = y_all[ds1], beats.record[ds1]
     p_lin = np.zeros((len(ds1), len(CLASSES)))
     p_cnn = np.zeros_like(p_lin) if cnn else None
@@ -261,10 +262,10 @@ def train_adaptive(beats, rows, *, recipe=None, guard=True, progress=True, desc=
     if guard:
         check_training_records(beats.record[rows])
     y = class_indices(beats.aami[rows])
-    Z, F = adaptive_inputs_for(beats, r["n_bins"])
+    Z, F = adaptive_inputs_for(beats, r["n_bins"], r["signed_bins"])
     n_nets = len(r["seeds"]) if r["blend"] > 0 else 0
     net = AdaptiveEnsemble(len(CLASSES), beats.window, n_nets=n_nets, n_bins=r["n_bins"],
-                           width=r["width"], dropout=r["dropout"])
+                           width=r["width"], dropout=r["dropout"], signed_bins=r["signed_bins"])
     net.set_linear(fit_linear(Z[rows], y, C=r["C"]))
     for i, seed in enumerate(r["seeds"][:n_nets]):
         trained = fit_fusion(beats.X[rows], y, F[rows], seed=seed, window=beats.window, recipe=r,
@@ -318,7 +319,7 @@ def adaptive_interpatient(data_dir=None, *, beats=None, recipe=None, seed=None, 
         ds1, ds2 = _fast_rows(y_all, ds1, r["seeds"][0]), _fast_rows(y_all, ds2, r["seeds"][0])
         r["epochs"], r["batch_size"] = 1, 64
     net = train_adaptive(beats, ds1, recipe=r, progress=progress, desc="DS1")
-    _, F = adaptive_inputs_for(beats, r["n_bins"])
+    _, F = adaptive_inputs_for(beats, r["n_bins"], r["signed_bins"])
     proba = predict(net, beats.X[ds2], features=F[ds2], device="cpu")[1]
     y_pred = proba.argmax(1)
     with torch.no_grad():
@@ -342,3 +343,34 @@ def adaptive_interpatient(data_dir=None, *, beats=None, recipe=None, seed=None, 
         "training_records": sorted(set(beats.record[ds1].tolist()) & set(DS1)),
     })
     return result
+
+
+def format_adaptive_report(result: dict) -> str:
+    """The DS2 scores of :func:`adaptive_interpatient` beside the published anchors, as text."""
+    from ecgtut.patients import ANCHORS
+
+    s = result["settings"]
+    lines = [f"inter-patient DS1 -> DS2, chapter 07's recipe (linear model + "
+             f"{len(s['seeds'])} FusionCNN(s), seeds {', '.join(map(str, s['seeds']))}, blend "
+             f"{s['blend']}, S factor {s['s_scale']}){', fast smoke run' if s['fast'] else ''};"
+             f" {result['n_beats']} beats, {result['seconds']:.0f} s, float32",
+             "", f"{'DS2, Se / +P (%)':<34}{'S Se':>7}{'S +P':>7}{'V Se':>7}{'V +P':>7}"]
+
+    def pct(x):
+        return "—" if x is None else f"{100 * x:.1f}"
+
+    def row(name, pc):
+        return (f"{name:<34}{pct(pc['S']['se']):>7}{pct(pc['S']['ppv']):>7}"
+                f"{pct(pc['V']['se']):>7}{pct(pc['V']['ppv']):>7}")
+
+    lines.append(row("ours", result["per_class"]))
+    b = result["bootstrap"]
+    lines.append(f"{'  95 % over DS2 records':<34}" + "".join(
+        f"{'—' if b[c][k] is None else f'{100 * b[c][k][0]:.0f}-{100 * b[c][k][1]:.0f}':>7}"
+        for c in ("S", "V") for k in ("se", "ppv")))
+    for name, pc in result["parts"].items():
+        lines.append(row(f"  {name} part alone", pc))
+    for name, a in ANCHORS.items():
+        lines.append(f"{name:<34}{a['S'][0]:>7.1f}{a['S'][1]:>7.1f}{a['V'][0]:>7.1f}"
+                     f"{a['V'][1]:>7.1f}")
+    return "\n".join(lines)

@@ -51,9 +51,11 @@ def test_bin_means_match_the_matrix_and_the_ensemble_computes_the_same_inputs():
     assert bin_matrix(251, 20).sum(axis=0) == pytest.approx(np.ones(20))
     peaks = np.arange(6) * 300 + 200
     F = recording_features(X, peaks, 360, et.DEFAULT_WINDOW)
-    Z = AdaptiveEnsemble(n_nets=0).linear_inputs(torch.as_tensor(X), torch.as_tensor(F))
+    net = AdaptiveEnsemble(n_nets=0, n_bins=20, signed_bins=True)
+    Z = net.linear_inputs(torch.as_tensor(X), torch.as_tensor(F))
     rel = et.relative_beats(X, ["r"] * 6, et.DEFAULT_WINDOW)
-    assert np.allclose(Z[:, 7:].numpy(), et.bin_means(rel, 20), atol=1e-5)
+    assert np.allclose(Z[:, 7:27].numpy(), et.bin_means(np.abs(rel), 20), atol=1e-5)
+    assert np.allclose(Z[:, 27:].numpy(), et.bin_means(rel, 20), atol=1e-5)
     assert np.allclose(Z[:, :7].numpy(), et.rhythm_features(peaks, 360))
 
 
@@ -61,7 +63,7 @@ def test_the_linear_model_in_the_ensemble_gives_sklearns_probabilities():
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(1)
-    Z = rng.normal(size=(400, 27))
+    Z = rng.normal(size=(400, 17))
     y = (Z[:, 0] > 0.5).astype(int) + 2 * (Z[:, 1] > 1.0)
     y[y == 3] = 1
     y[:10] = 3  # a few F

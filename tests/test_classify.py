@@ -151,7 +151,8 @@ def test_detect_and_train_cli(data_dir, tmp_path):
     proc = _run("train", "--data", str(data_dir), "--fast", "--quiet", "--save", str(model))
     assert proc.returncode == 0, proc.stderr
     net, meta = deploy.load_model(model)
-    assert meta["features"] == "beat+rr" and set(meta["records"]) <= set(et.DS1)
+    assert meta["features"] == "adaptive" and set(meta["records"]) <= set(et.DS1)
+    assert type(net).__name__ == "AdaptiveEnsemble" and meta["recipe_version"] == 2
 
 
 def test_default_model_is_trained_once_then_cached(data_dir, tmp_path, monkeypatch):

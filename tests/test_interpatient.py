@@ -125,7 +125,11 @@ def test_the_guard_fires_inside_the_training_path(beats, monkeypatch):
     monkeypatch.setattr(ip, "split_patients", leaky_split)
     monkeypatch.setattr("ecgtut.train.fit", lambda *a, **kw: pytest.fail("trained on DS2"))
     with pytest.raises(PatientLeakError, match="come from DS2"):
-        ip.interpatient(beats=beats, progress=False)  # stops before any training
+        et.interpatient(beats=beats, progress=False)  # stops before any training
+    with pytest.raises(PatientLeakError, match="come from DS2"):
+        et.adaptive_interpatient(beats=beats, progress=False)  # chapter 07's recipe too
+    with pytest.raises(PatientLeakError, match="come from DS2"):
+        et.ds1_study(beats=beats, progress=False)
 
 
 def test_the_guard_fires_in_the_ds1_cross_validation(beats, monkeypatch):
@@ -210,7 +214,8 @@ def test_cli_interpatient_fast_json(tmp_path, data_dir):
     import sys
 
     out = tmp_path / "ip.json"
-    cmd = [sys.executable, "-m", "ecgtut", "interpatient", "--fast", "--features", "beat+rr",
+    cmd = [sys.executable, "-m", "ecgtut", "interpatient", "--model", "cnn", "--fast",
+           "--features", "beat+rr",
            "--quiet", "--data", str(data_dir), "--json", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -240,3 +245,33 @@ def test_cli_interpatient_options_parse_and_refuse_bad_values(capsys):
         with pytest.raises(SystemExit):
             parser.parse_args(["interpatient", *bad])
         assert "error:" in capsys.readouterr().err
+
+
+def test_cli_interpatient_default_is_the_recipe_and_refuses_cnn_options(capsys):
+    from ecgtut.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["interpatient"])
+    assert args.model == "adaptive" and args.features is None and args.weighted is None
+    args = parser.parse_args(["interpatient", "--features", "beat+rr"])
+    with pytest.raises(SystemExit):
+        args.func(args)  # refused before any work: --features belongs to --model cnn
+    assert "--features is an option of --model cnn" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_interpatient_recipe_fast_json(tmp_path, data_dir):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "ip.json"
+    cmd = [sys.executable, "-m", "ecgtut", "interpatient", "--fast", "--quiet", "--data",
+           str(data_dir), "--json", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("inter-patient DS1 -> DS2, chapter 07's recipe")
+    assert "de Chazal et al. 2004" in proc.stdout and "linear part alone" in proc.stdout
+    r = json.loads(out.read_text())
+    assert r["settings"]["model"] == "adaptive" and set(r["per_record"]) <= set(et.DS2)
+    assert {"S", "V"} <= set(r["bootstrap"]) and set(r["parts"]) == {"linear", "cnn"}

@@ -31,10 +31,12 @@ from ecgtut.cache import write_atomic
 #: name -> (overrides of et.ADAPTIVE_RECIPE, with networks?)
 SETTINGS = {
     "linear, rhythm only": ({"n_bins": 0, "C": 0.1}, False),
-    "linear, C 1": ({"C": 1.0}, False),
-    "linear, C 0.1": ({"C": 0.1}, False),
-    "linear, C 0.01": ({"C": 0.01}, False),
-    "linear, 40 bins, C 0.1": ({"n_bins": 40, "C": 0.1}, False),
+    "linear, signed relative beat, 20 bins": ({"n_bins": 20, "signed_bins": True}, False),
+    "linear, |relative beat|, 20 bins": ({"n_bins": 20}, False),
+    "linear, |relative beat|, 10 bins, C 1": ({"n_bins": 10, "C": 1.0}, False),
+    "linear, |relative beat|, 10 bins, C 0.1": ({"n_bins": 10, "C": 0.1}, False),
+    "linear, |relative beat|, 10 bins, C 0.01": ({"n_bins": 10, "C": 0.01}, False),
+    "linear, |relative beat|, 5 bins": ({"n_bins": 5}, False),
     "FusionCNN, weighted, 8 epochs": ({"epochs": 8}, True),
     "FusionCNN, unweighted, 8 epochs": ({"epochs": 8, "weighted": False}, True),
 }
