@@ -113,11 +113,10 @@ def beat_rhythm_features(beats, **kwargs):
     np.ndarray of float32, shape (len(beats), 7)
         Row ``i`` belongs to ``beats.X[i]``.
     """
-    out = np.zeros((len(beats), len(RHYTHM_FEATURES)), dtype=np.float32)
-    for record in dict.fromkeys(beats.record.tolist()):
-        rows = np.flatnonzero(beats.record == record)
-        out[rows] = rhythm_features(beats.r_peak[rows], beats.fs, **kwargs)
-    return out
+    from ecgtut.features import per_record
+
+    return per_record(beats, lambda rows: rhythm_features(beats.r_peak[rows], beats.fs, **kwargs),
+                      len(RHYTHM_FEATURES))
 
 
 def record_templates(X, records, window, *, qrs_s=0.06, min_amplitude=0.05):

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RR_FEATURES", "rr_intervals", "rr_features", "beat_rr_features"]
+__all__ = ["RR_FEATURES", "rr_intervals", "rr_features", "beat_rr_features", "per_record"]
 
 RR_FEATURES = ("pre_rr", "post_rr", "local_rr", "pre_ratio", "post_ratio")
 """Names of the columns of :func:`rr_features`, in order."""
@@ -133,8 +133,27 @@ def beat_rr_features(beats, **kwargs):
     np.ndarray of float32, shape (len(beats), 5)
         Row ``i`` belongs to ``beats.X[i]``.
     """
-    out = np.zeros((len(beats), len(RR_FEATURES)), dtype=np.float32)
+    return per_record(beats, lambda rows: rr_features(beats.r_peak[rows], beats.fs, **kwargs),
+                      len(RR_FEATURES))
+
+
+def per_record(beats, features_of, n_columns):
+    """Features computed record by record, put back in the rows of a :class:`ecgtut.BeatSet`.
+
+    Parameters
+    ----------
+    beats : BeatSet
+    features_of : callable
+        ``features_of(rows)`` -> array (len(rows), n_columns) for the row indices
+        of one record (in order).
+    n_columns : int
+
+    Returns
+    -------
+    np.ndarray of float32, shape (len(beats), n_columns)
+    """
+    out = np.zeros((len(beats), n_columns), dtype=np.float32)
     for record in dict.fromkeys(beats.record.tolist()):
         rows = np.flatnonzero(beats.record == record)
-        out[rows] = rr_features(beats.r_peak[rows], beats.fs, **kwargs)
+        out[rows] = features_of(rows)
     return out

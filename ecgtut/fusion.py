@@ -95,11 +95,11 @@ def fusion_features(beats):
     np.ndarray of float32, shape (len(beats), 7 + n_samples + 1)
         Row ``i`` belongs to ``beats.X[i]``.
     """
-    out = np.zeros((len(beats), len(RHYTHM_FEATURES) + beats.X.shape[1] + 1), dtype=np.float32)
-    for record in dict.fromkeys(beats.record.tolist()):
-        rows = np.flatnonzero(beats.record == record)
-        out[rows] = recording_features(beats.X[rows], beats.r_peak[rows], beats.fs, beats.window)
-    return out
+    from ecgtut.features import per_record
+
+    return per_record(beats, lambda rows: recording_features(
+        beats.X[rows], beats.r_peak[rows], beats.fs, beats.window),
+        len(RHYTHM_FEATURES) + beats.X.shape[1] + 1)
 
 
 class FusionCNN(nn.Module):

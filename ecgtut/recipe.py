@@ -33,9 +33,9 @@ __all__ = ["ADAPTIVE_RECIPE", "BLENDS", "S_SCALES", "decide_scaled", "ds1_folds"
 #: Chapter 07's recipe, chosen on DS1 patients only (``notebooks/results/ds1_study.json``):
 #: the linear model's penalty ``C`` and bins, each FusionCNN's training, the blend
 #: weight of the networks and the S bar.
-ADAPTIVE_RECIPE = {"C": 0.1, "n_bins": 10, "signed_bins": False, "epochs": 8, "lr": 3e-3,
+ADAPTIVE_RECIPE = {"C": 0.1, "n_bins": 5, "signed_bins": False, "epochs": 8, "lr": 3e-3,
                    "batch_size": 256, "width": 32, "dropout": 0.0, "shift": 3, "stretch": 0.05,
-                   "weighted": True, "seeds": (0,), "blend": 0.5, "s_scale": 1.0}
+                   "weighted": False, "seeds": (0,), "blend": 0.25, "s_scale": 0.5}
 
 #: Blend weights (of the networks) and S scales :func:`choose_decision` tries.
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -190,7 +190,7 @@ def ds1_study(data_dir=None, *, beats=None, n_folds=11, seed=0, recipe=None, cnn
     y, rec = y_all[ds1], beats.record[ds1]
     p_lin = np.zeros((len(ds1), len(CLASSES)))
     p_cnn = np.zeros_like(p_lin) if cnn else None
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     folds = ds1_folds(rec, y, n_folds, seed)
     for tr, va in tqdm(folds, desc="DS1 folds", disable=not progress):

@@ -190,3 +190,22 @@ def test_chapter_07_figures_of_the_recipe():
                                   times=et.DEFAULT_WINDOW.times())
     assert axes[1].get_ylabel() == "QRS amplitudes" and len(axes[0].lines) == 8
     plt.close("all")
+
+
+def test_the_recipe_is_what_the_ds1_study_chose():
+    import json
+    from pathlib import Path
+
+    table = json.loads((Path(__file__).parents[1] / "notebooks/results/ds1_study.json")
+                       .read_text())
+    d, rows = table["decision"], table["settings"]
+    assert d["linear"] == max((n for n in rows if not rows[n]["networks"]),
+                              key=lambda n: rows[n]["score"])
+    assert d["networks"] == max((n for n in rows if rows[n]["networks"]),
+                                key=lambda n: rows[n]["score"])
+    recipe = {**rows[d["linear"]]["recipe"], **rows[d["networks"]]["recipe"]}
+    for key, value in recipe.items():
+        assert et.ADAPTIVE_RECIPE[key] == value, key
+    assert (et.ADAPTIVE_RECIPE["blend"], et.ADAPTIVE_RECIPE["s_scale"]) == (d["blend"],
+                                                                            d["s_scale"])
+    assert all(r["folds"] == 11 for r in rows.values())  # chosen on 11 DS1 folds, never DS2

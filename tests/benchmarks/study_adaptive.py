@@ -31,7 +31,7 @@ from ecgtut.cache import write_atomic
 #: name -> (overrides of et.ADAPTIVE_RECIPE, with networks?)
 SETTINGS = {
     "linear, rhythm only": ({"n_bins": 0, "C": 0.1}, False),
-    "linear, signed relative beat, 20 bins": ({"n_bins": 20, "signed_bins": True}, False),
+    "linear, |relative beat| and signed, 20 bins": ({"n_bins": 20, "signed_bins": True}, False),
     "linear, |relative beat|, 20 bins": ({"n_bins": 20}, False),
     "linear, |relative beat|, 10 bins, C 1": ({"n_bins": 10, "C": 1.0}, False),
     "linear, |relative beat|, 10 bins, C 0.1": ({"n_bins": 10, "C": 0.1}, False),
