@@ -286,8 +286,7 @@ def plot_bootstrap(results, *, axes=None, title=None):
         ax.set(xlim=(0, 100), xlabel=f"{c}, % of DS2 beats", yticks=pos, yticklabels=names)
         ax.legend(fontsize=8, loc="lower left")
     axes[1].set_yticklabels([])
-    return _suptitle(axes, "DS2, with the spread of a bootstrap over its records"
-                     if title is None else title)
+    return _suptitle(axes, title)
 
 
 def plot_relative_beats(X, relative, aami, *, times=None, axes=None, title=None):
@@ -320,5 +319,4 @@ def plot_relative_beats(X, relative, aami, *, times=None, axes=None, title=None)
     axes[0].set_title("as cut", fontsize=10)
     axes[1].set_title("minus the recording's usual beat, / its QRS amplitude", fontsize=10)
     axes[0].legend(fontsize=8, loc="upper right")
-    return _suptitle(axes, "One recording's beats, as cut and relative to its usual beat"
-                     if title is None else title)
+    return _suptitle(axes, title)
