@@ -103,13 +103,6 @@ def adaptive_inputs_for(beats, n_bins, signed_bins=False):
     return Z, F
 
 
-def _balanced(y):
-    counts = np.bincount(y, minlength=len(CLASSES)).astype(float)
-    w = np.zeros(len(CLASSES))
-    w[counts > 0] = counts.sum() / ((counts > 0).sum() * counts[counts > 0])
-    return w
-
-
 def fit_fusion(X, y, F, *, seed, window=None, recipe=None, progress=True, desc="fusion"):
     """Train one :class:`ecgtut.FusionCNN` for a fixed number of epochs (no choice on the side).
 
@@ -133,13 +126,14 @@ def fit_fusion(X, y, F, *, seed, window=None, recipe=None, progress=True, desc="
     from ecgtut.fusion import FusionCNN
     from ecgtut.runtime import set_seed
     from ecgtut.train import fit
+    from ecgtut.tuning import balanced_weights
 
     r = {**ADAPTIVE_RECIPE, **(recipe or {})}
     set_seed(seed)
     net = FusionCNN(len(CLASSES), window or DEFAULT_WINDOW, width=r["width"],
                     dropout=r["dropout"]).set_rhythm_scale(F)
     net, _ = fit(net, (X, y, F), None, select="last", seed=seed, progress=progress, desc=desc,
-                 class_weights=_balanced(y) if r["weighted"] else None, recipe="fast",
+                 class_weights=balanced_weights(y) if r["weighted"] else None, recipe="fast",
                  epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"], shift=r["shift"],
                  stretch=r["stretch"], precision="float32")
     return net

@@ -23,8 +23,8 @@ from ecgtut import patients
 from ecgtut.database import DS1, DS2
 from ecgtut.patients import CLASSES, FEATURE_SETS, check_training_records, class_indices
 
-__all__ = ["S_THRESHOLDS", "decide", "best_s_threshold", "fit_networks", "ensemble_proba",
-           "ds1_cross_validate", "interpatient", "intra_patient_baseline"]
+__all__ = ["S_THRESHOLDS", "decide", "best_s_threshold", "balanced_weights", "fit_networks",
+           "ensemble_proba", "ds1_cross_validate", "interpatient", "intra_patient_baseline"]
 
 
 def _undersample_normal(rows, y, n_ratio, seed):
@@ -81,7 +81,7 @@ def best_s_threshold(y, proba, grid=S_THRESHOLDS):
     return max(f1, key=f1.get), f1
 
 
-def _balanced_weights(y):
+def balanced_weights(y):
     """sklearn's "balanced" class weights, n / (k * count), and 0 for a class with no beat.
 
     A patient-grouped fold can hold out the only record rich in a class (most F
@@ -115,7 +115,7 @@ def fit_networks(beats, y_all, F, train_rows, val_rows, *, seeds, weighted, sele
                             n_features=0 if F is None else F.shape[1])
         net, history = fit(net, part(rows), None if val_rows is None else part(val_rows),
                            seed=seed, progress=progress, select=select, desc=desc,
-                           class_weights=_balanced_weights(y_all[rows]) if weighted else None,
+                           class_weights=balanced_weights(y_all[rows]) if weighted else None,
                            **fit_settings)
         nets.append(net)
         histories.append(history)

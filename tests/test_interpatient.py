@@ -188,12 +188,12 @@ def test_decide_and_the_s_threshold():
 def test_balanced_weights_give_an_absent_class_no_weight():
     from sklearn.utils.class_weight import compute_class_weight
 
-    from ecgtut.tuning import _balanced_weights
+    from ecgtut.tuning import balanced_weights
 
     y = np.array([0] * 8 + [1] * 2 + [2] * 2 + [3] * 4)
-    assert np.allclose(_balanced_weights(y), compute_class_weight("balanced",
+    assert np.allclose(balanced_weights(y), compute_class_weight("balanced",
                                                                   classes=np.arange(4), y=y))
-    w = _balanced_weights(np.array([0, 0, 0, 1, 2, 2]))  # no F beat in training
+    w = balanced_weights(np.array([0, 0, 0, 1, 2, 2]))  # no F beat in training
     assert w[3] == 0 and np.allclose(w[:3], 6 / (3 * np.array([3, 1, 2])))
 
 

@@ -172,7 +172,10 @@ def test_fit_can_choose_the_epoch_on_balanced_accuracy():
                                   p=[0.9, 0.05, 0.05])
     _, h = small_run(data=data, select="balanced_accuracy")
     bal = h["val_balanced_acc"]
-    assert len(bal) == 3 and h["best_epoch"] == int(np.argmax(bal)) + 1
+    # the best balanced accuracy; a tie (which epochs tie depends on the CPU's arithmetic)
+    # goes to the lower validation loss, as fit's docstring says
+    tied = [i for i, b in enumerate(bal) if b == max(bal)]
+    assert len(bal) == 3 and h["best_epoch"] == min(tied, key=lambda i: h["val_loss"][i]) + 1
     net, _ = small_run(data=data, select="balanced_accuracy")
     y_pred = predict(net, X[400:500])[0]
     se = [np.mean(y_pred[y[400:500] == c] == c) for c in range(3) if np.any(y[400:500] == c)]
