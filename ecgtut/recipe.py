@@ -234,7 +234,8 @@ def choose_decision(y, p_linear, p_cnn=None, blends=BLENDS, s_scales=S_SCALES):
     return {"blend": best[0], "s_scale": best[1], "score": table[best], "table": table}
 
 
-def train_adaptive(beats, rows, *, recipe=None, guard=True, progress=True, desc="train"):
+def train_adaptive(beats, rows, *, recipe=None, guard=True, progress=True, desc="train",
+                   inputs=None):
     """Train the whole recipe on some beats: the linear model, then one FusionCNN per seed.
 
     Parameters
@@ -245,6 +246,8 @@ def train_adaptive(beats, rows, *, recipe=None, guard=True, progress=True, desc=
         ``guard=False``).
     recipe : dict, optional
         Overrides of :data:`ADAPTIVE_RECIPE` (its ``blend`` and ``s_scale`` are set in the model).
+    inputs : (Z, F), optional
+        :func:`adaptive_inputs_for` of ``beats`` with the recipe's bins, if already computed.
 
     Returns
     -------
@@ -256,7 +259,7 @@ def train_adaptive(beats, rows, *, recipe=None, guard=True, progress=True, desc=
     if guard:
         check_training_records(beats.record[rows])
     y = class_indices(beats.aami[rows])
-    Z, F = adaptive_inputs_for(beats, r["n_bins"], r["signed_bins"])
+    Z, F = inputs or adaptive_inputs_for(beats, r["n_bins"], r["signed_bins"])
     n_nets = len(r["seeds"]) if r["blend"] > 0 else 0
     net = AdaptiveEnsemble(len(CLASSES), beats.window, n_nets=n_nets, n_bins=r["n_bins"],
                            width=r["width"], dropout=r["dropout"], signed_bins=r["signed_bins"])
@@ -312,8 +315,9 @@ def adaptive_interpatient(data_dir=None, *, beats=None, recipe=None, seed=None, 
     if fast:
         ds1, ds2 = _fast_rows(y_all, ds1, r["seeds"][0]), _fast_rows(y_all, ds2, r["seeds"][0])
         r["epochs"], r["batch_size"] = 1, 64
-    net = train_adaptive(beats, ds1, recipe=r, progress=progress, desc="DS1")
-    _, F = adaptive_inputs_for(beats, r["n_bins"], r["signed_bins"])
+    inputs = adaptive_inputs_for(beats, r["n_bins"], r["signed_bins"])
+    net = train_adaptive(beats, ds1, recipe=r, progress=progress, desc="DS1", inputs=inputs)
+    F = inputs[1]
     proba = predict(net, beats.X[ds2], features=F[ds2], device="cpu")[1]
     y_pred = proba.argmax(1)
     with torch.no_grad():
