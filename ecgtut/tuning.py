@@ -291,14 +291,7 @@ def interpatient(data_dir=None, *, beats=None, features="beat", weighted=True, s
         val = {k: vm[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")}
     y_pred = decide(ensemble_proba(nets, beats, F, ds2), s_threshold)
     m = classification_metrics(y_all[ds2], y_pred, CLASSES)
-    per_record = {}
-    for r in sorted(set(beats.record[ds2].tolist())):
-        rows = beats.record[ds2] == r
-        rm = classification_metrics(y_all[ds2][rows], y_pred[rows], CLASSES)
-        per_record[r] = {"n_beats": int(rows.sum()), "accuracy": rm["accuracy"],
-                         "per_class": {c: {k: rm["per_class"][c][k]
-                                           for k in ("se", "ppv", "support", "predicted")}
-                                       for c in CLASSES}}
+    per_record = patients.interpatient_result(beats, ds1, ds2, y_all[ds2], y_pred, m)["per_record"]
     seconds = time.perf_counter() - start
     fold = {"fold": 1, **{k: m[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")},
             "best_epoch": histories[0]["best_epoch"], "epochs_run": len(histories[0]["epoch"]),
